@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The maps of the guard program: names (kernel object names hold 15 characters, and these are
+ * also the pin names under /sys/fs/bpf/bpfguard/) and, for bpf/, their definitions. user/ gets
+ * the maps through the skeleton and refers to pins by these names.
+ */
+#ifndef BPFGUARD_MAPS_GUARD_MAPS_H
+#define BPFGUARD_MAPS_GUARD_MAPS_H
+
+#include "abi.h"
+#include "counters.h"
+#include "iptable.h"
+#include "policy.h"
+
+#define PIN_DIR "/sys/fs/bpf/bpfguard"
+
+/* Map (and pin) names. The skeleton field is the same name. */
+#define MAP_COUNTERS counters
+#define MAP_LIST_HITS list_hits
+#define MAP_LIST_META list_meta
+#define MAP_GROUP_POLICY group_policy
+#define MAP_RUN run_record
+#define MAP_TRACE trace
+#define MAP_V4_TABLE v4_table
+#define MAP_V6_TABLE v6_table
+#define MAP_V6_TRIE v6_trie
+#define MAP_IP_LEAVES ip_leaves
+
+#define GUARD_STR_(x) #x
+#define GUARD_STR(x) GUARD_STR_(x)
+
+/* Sizes the loader sets before load (bpf_map__set_max_entries); these are the defaults. */
+#define V4_TABLE_DEFAULT_GROUPS (IPT_ROOT_GROUPS + 1024)
+#define V6_TABLE_DEFAULT_GROUPS (IPT_ROOT_GROUPS + 1024)
+#define V6_TRIE_DEFAULT_ENTRIES 1024
+#define IP_LEAVES_DEFAULT 1024
+
+#ifdef __BPF__
+/* Definitions: included once, by bpf/guard.bpf.c. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GC_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, struct guard_count);
+} MAP_COUNTERS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GUARD_MAX_LISTS);
+	__type(key, __u32);
+	__type(value, struct guard_count);
+} MAP_LIST_HITS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_MAX_LISTS);
+	__type(key, __u32);
+	__type(value, struct list_meta);
+} MAP_LIST_META SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct group_policy);
+} MAP_GROUP_POLICY SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct run_record);
+} MAP_RUN SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct guard_trace);
+} MAP_TRACE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, V4_TABLE_DEFAULT_GROUPS);
+	__type(key, __u32);
+	__type(value, struct ipt_group);
+} MAP_V4_TABLE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, V6_TABLE_DEFAULT_GROUPS);
+	__type(key, __u32);
+	__type(value, struct ipt_group);
+} MAP_V6_TABLE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, V6_TRIE_DEFAULT_ENTRIES);
+	__type(key, struct ipt_v6_key);
+	__type(value, __u32);
+} MAP_V6_TRIE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IP_LEAVES_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct ip_leaf);
+} MAP_IP_LEAVES SEC(".maps");
+#endif /* __BPF__ */
+
+#endif

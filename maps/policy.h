@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Policy values the loader writes and the pipeline reads: per-group category masks, the list
+ * metadata that `stats` prints, the run record that `status` prints, and the per-packet trace
+ * that `replay` and `check` read. Shared with user/.
+ */
+#ifndef BPFGUARD_MAPS_POLICY_H
+#define BPFGUARD_MAPS_POLICY_H
+
+#include "abi.h"
+
+/* Per client group: which categories are blocked right now (written from the schedules). */
+struct group_policy {
+	__u64 block_mask;
+	__u64 reserved;
+};
+ABI_ASSERT_SIZE(struct group_policy, 16);
+
+#define LIST_NAME_LEN 48
+#define CATEGORY_NAME_LEN 32
+
+/* List metadata, indexed by list id: lets `stats` name the lists from pinned maps alone. */
+struct list_meta {
+	char name[LIST_NAME_LEN];
+	char category[CATEGORY_NAME_LEN];
+	__u32 category_id;
+	__u32 action; /* enum list_action */
+	__u32 entries; /* entries loaded */
+	__u32 flags;
+};
+ABI_ASSERT_SIZE(struct list_meta, 96);
+
+enum list_action {
+	LIST_BLOCK = 0,
+	LIST_ALLOW = 1,
+};
+
+/* Where a running guard is attached: one record, written by `run`, read by `status`. */
+#define RUN_MAX_ATTACH 16
+#define RUN_IFNAME_LEN 16
+
+enum attach_kind {
+	ATTACH_NONE = 0,
+	ATTACH_XDP_NATIVE = 1,
+	ATTACH_XDP_GENERIC = 2,
+	ATTACH_TC_INGRESS = 3,
+	ATTACH_TC_EGRESS = 4,
+};
+
+struct run_attach {
+	char ifname[RUN_IFNAME_LEN];
+	__u32 ifindex;
+	__u32 kind; /* enum attach_kind */
+	__u32 prog_id;
+	__u32 pad;
+};
+ABI_ASSERT_SIZE(struct run_attach, 32);
+
+struct run_record {
+	__u32 pid;
+	__u32 n_attach;
+	__u64 started; /* seconds since the epoch */
+	__u64 loaded; /* when the policy in force was loaded */
+	__u32 n_lists;
+	__u32 generation; /* policy loads since start */
+	char config[128];
+	struct run_attach attach[RUN_MAX_ATTACH];
+};
+ABI_ASSERT_SIZE(struct run_record, 672);
+
+/* What the pipeline decided for the last packet on this CPU (only when cfg_trace is set). */
+struct guard_trace {
+	__u32 counter; /* enum guard_counter: the verdict counter */
+	__u32 list_id;
+	__u32 leaf_id;
+	__u32 group;
+	__u32 verdict; /* enum guard_verdict */
+	__u32 pad;
+};
+ABI_ASSERT_SIZE(struct guard_trace, 24);
+
+/* The internal verdict of guard_classify(); each entry point maps it to XDP_* / TC_ACT_*. */
+enum guard_verdict {
+	GV_PASS = 0,
+	GV_DROP = 1,
+	GV_ANSWER = 2, /* the packet was rewritten into an answer: send it back */
+};
+
+#endif

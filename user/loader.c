@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loading the guard program for a policy (see loader.h): size every table to the policy plus
+ * headroom, set the rodata knobs, load, then write the tables through mmap (the array tables
+ * are BPF_F_MMAPABLE: a 100 MB table is one memcpy, not a million syscalls).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "user/loader.h"
+#include "user/log.h"
+
+static __u32 with_headroom(__u32 n, double headroom, __u32 min)
+{
+	double v = (double)n * (1.0 + headroom) + 1;
+
+	if (v < min)
+		return min;
+	if (v > 0x7fffffff)
+		return 0x7fffffff;
+	return (__u32)v;
+}
+
+/* Copy n groups into an mmapable array map of groups. */
+static int fill_groups(struct bpf_map *map, const struct ipt_group *src, __u32 n)
+{
+	size_t len = (size_t)bpf_map__max_entries(map) * sizeof(struct ipt_group);
+	long page = sysconf(_SC_PAGESIZE);
+	void *mem;
+
+	len = (len + page - 1) / page * page;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	if (mem == MAP_FAILED) {
+		int err = -errno;
+
+		pr_warn("cannot map the %s table: %s\n", bpf_map__name(map), strerror(-err));
+		return err;
+	}
+	memcpy(mem, src, (size_t)n * sizeof(*src));
+	/* entries past n stay zero: the kernel zeroes a new array map */
+	munmap(mem, len);
+	return 0;
+}
+
+static int update(struct bpf_map *map, __u32 key, const void *val, size_t size)
+{
+	int err = bpf_map__update_elem(map, &key, sizeof(key), val, size, BPF_ANY);
+
+	if (err)
+		pr_warn("cannot write %s[%u]: %s\n", bpf_map__name(map), key, strerror(-err));
+	return err;
+}
+
+int loader_fill(struct guard *skel, const struct guard_policy *pol)
+{
+	const struct iptable *t = &pol->ipt;
+	__u32 i;
+	size_t r;
+	int err;
+
+	err = fill_groups(skel->maps.MAP_V4_TABLE, t->v4, t->v4_groups);
+	if (!err)
+		err = fill_groups(skel->maps.MAP_V6_TABLE, t->v6, t->v6_groups);
+	if (err)
+		return err;
+	for (r = 0; r < t->n_v6_rules; r++) {
+		err = bpf_map__update_elem(skel->maps.MAP_V6_TRIE, &t->v6_rules[r].key,
+					   sizeof(t->v6_rules[r].key), &t->v6_rules[r].leaf,
+					   sizeof(__u32), BPF_ANY);
+		if (err) {
+			pr_warn("cannot write the IPv6 prefix trie: %s\n", strerror(-err));
+			return err;
+		}
+	}
+	for (i = 1; i < t->n_leaves; i++) {
+		err = update(skel->maps.MAP_IP_LEAVES, i, &t->leaves[i], sizeof(t->leaves[i]));
+		if (err)
+			return err;
+	}
+	/* every slot: a reused map may hold the lists of an older config */
+	for (i = 0; i < GUARD_MAX_LISTS; i++) {
+		struct list_meta none = { 0 };
+
+		err = update(skel->maps.MAP_LIST_META, i, i < pol->n_lists ? &pol->lists[i] : &none,
+			     sizeof(none));
+		if (err)
+			return err;
+	}
+	for (i = 0; i < pol->n_groups; i++) {
+		err = update(skel->maps.MAP_GROUP_POLICY, i, &pol->groups[i],
+			     sizeof(pol->groups[i]));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int loader_load(const struct guard_policy *pol, const struct loader_opts *o, struct guard **out)
+{
+	const struct iptable *t = &pol->ipt;
+	struct guard *skel;
+	double h = o ? o->headroom : 0;
+	int err;
+
+	*out = NULL;
+	skel = guard__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	skel->rodata->cfg_trace = o && o->trace;
+	skel->rodata->cfg_has_src = t->has_src;
+	err = bpf_map__set_max_entries(skel->maps.MAP_V4_TABLE,
+				       with_headroom(t->v4_groups, h, IPT_ROOT_GROUPS));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.MAP_V6_TABLE,
+					       with_headroom(t->v6_groups, h, IPT_ROOT_GROUPS));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.MAP_V6_TRIE,
+					       with_headroom((__u32)t->n_v6_rules, h, 16));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.MAP_IP_LEAVES,
+					       with_headroom(t->n_leaves, h, 16));
+	if (!err && o && o->reuse_counters_fd >= 0)
+		err = bpf_map__reuse_fd(skel->maps.MAP_COUNTERS, o->reuse_counters_fd);
+	if (!err && o && o->reuse_list_hits_fd >= 0)
+		err = bpf_map__reuse_fd(skel->maps.MAP_LIST_HITS, o->reuse_list_hits_fd);
+	if (!err && o && o->reuse_list_meta_fd >= 0)
+		err = bpf_map__reuse_fd(skel->maps.MAP_LIST_META, o->reuse_list_meta_fd);
+	if (!err && o && o->reuse_run_fd >= 0)
+		err = bpf_map__reuse_fd(skel->maps.MAP_RUN, o->reuse_run_fd);
+	if (err) {
+		pr_warn("cannot size the BPF maps: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = guard__load(skel);
+	if (err) {
+		if (err == -EPERM)
+			pr_warn("cannot load the BPF program: permission denied (needs root or "
+				"CAP_BPF+CAP_NET_ADMIN)\n");
+		else
+			pr_warn("cannot load the BPF program: %s (run with -v for the verifier "
+				"log)\n",
+				strerror(-err));
+		goto cleanup;
+	}
+	err = loader_fill(skel, pol);
+	if (err)
+		goto cleanup;
+	*out = skel;
+	skel = NULL;
+cleanup:
+	guard__destroy(skel);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Loading the guard program: open the skeleton, size the tables for a policy, set the rodata
+ * knobs, load (a verifier rejection is reported with its log), and fill every map from the
+ * policy. Used by `run`, `replay`, `check`, `bench` and the BPF tests.
+ */
+#ifndef BPFGUARD_LOADER_H
+#define BPFGUARD_LOADER_H
+
+#include <stdbool.h>
+#include "guard.skel.h"
+#include "user/policy.h"
+
+struct loader_opts {
+	bool trace; /* cfg_trace: record each packet's decision in the trace map */
+	double headroom; /* extra table capacity for live additions (0.25 = 25%) */
+	int reuse_counters_fd; /* >= 0: share this counters map (a reload keeps the counts) */
+	int reuse_list_hits_fd; /* >= 0: likewise for list hits */
+	int reuse_list_meta_fd; /* >= 0: likewise for the list metadata (rewritten) */
+	int reuse_run_fd; /* >= 0: likewise for the run record */
+};
+
+#define LOADER_OPTS_INIT                                                                       \
+	{ .reuse_counters_fd = -1, .reuse_list_hits_fd = -1, .reuse_list_meta_fd = -1,         \
+	  .reuse_run_fd = -1 }
+
+/* Returns 0 and *out (destroy with guard__destroy), or -errno after pr_warn saying why. */
+int loader_load(const struct guard_policy *pol, const struct loader_opts *o, struct guard **out);
+
+/* Write the policy's tables, leaves, lists and groups into the maps of a loaded skeleton. */
+int loader_fill(struct guard *skel, const struct guard_policy *pol);
+
+#endif
