@@ -247,7 +247,8 @@ int attach_replace(struct attach_point *ap, int prog_fd)
 		err = bpf_link_update(ap->link_fd, prog_fd, NULL);
 		if (err) {
 			err = -errno;
-			pr_warn("%s: cannot swap the XDP program: %s\n", ap->ifname, strerror(-err));
+			pr_warn("%s: cannot swap the XDP program: %s\n", ap->ifname,
+				strerror(-err));
 			return err;
 		}
 	} else {

@@ -130,7 +130,8 @@ static int parse(const struct cmd *c, int argc, char **argv, struct parsed *p)
 			long v = strtol(optarg, &end, 10);
 
 			if (*end || v < 0 || v > 20000000)
-				return usage_error(c, "'%s' is not a count from 0 to 20000000", optarg);
+				return usage_error(c, "'%s' is not a count from 0 to 20000000",
+						   optarg);
 			if (opt == OPT_V4)
 				p->v4 = v;
 			else
@@ -209,8 +210,9 @@ static int cmd_check(const struct cmd *c, int argc, char **argv)
 	if (err)
 		return err;
 	if (optind != argc - 1)
-		return usage_error(c, "%s", optind >= argc ? "give one NAME or IP to check"
-							  : "give exactly one NAME or IP");
+		return usage_error(c, "%s",
+				   optind >= argc ? "give one NAME or IP to check" :
+						    "give exactly one NAME or IP");
 	o.config_path = p.config ? p.config : DEFAULT_CONFIG;
 	o.target = argv[optind];
 	o.client = p.client;
@@ -300,8 +302,9 @@ static void print_usage(FILE *f)
 	fprintf(f, "usage: bpfguard [-v] COMMAND [OPTIONS]\n\ncommands:\n");
 	for (i = 0; i < (unsigned int)ARRAY_SIZE(cmds); i++)
 		fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].usage);
-	fprintf(f, "\nThe pin directory defaults to %s (or $BPFGUARD_PIN_DIR); the config to %s.\n"
-		   "`bpfguard help COMMAND` for more.\n",
+	fprintf(f,
+		"\nThe pin directory defaults to %s (or $BPFGUARD_PIN_DIR); the config to %s.\n"
+		"`bpfguard help COMMAND` for more.\n",
 		PIN_DIR, DEFAULT_CONFIG);
 }
 

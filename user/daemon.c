@@ -111,8 +111,8 @@ static int adopt_pins(struct daemon *d)
 	__u32 key = 0;
 
 	for (i = 0; i < ARRAY_SIZE(pinned_maps); i++) {
-		d->pin_fd[i] = bpf_obj_get(pin_path(path, sizeof(path), d->o->pin_dir,
-						    pinned_maps[i]));
+		d->pin_fd[i] =
+			bpf_obj_get(pin_path(path, sizeof(path), d->o->pin_dir, pinned_maps[i]));
 		if (d->pin_fd[i] < 0 && errno != ENOENT) {
 			pr_warn("cannot open %s: %s\n", path, strerror(errno));
 			return -errno;
@@ -158,8 +158,8 @@ static int attach_all(struct daemon *d)
 	for (i = 0; i < c->n_ifaces; i++) {
 		snprintf(d->link_pin[d->n_ap], PATH_MAX, "%s/link_xdp_%s", d->o->pin_dir,
 			 c->ifaces[i]);
-		err = attach_xdp(prog_fd_for(d->skel, ATTACH_XDP_NATIVE), c->ifaces[i],
-				 c->xdp_mode, d->link_pin[d->n_ap], &d->ap[d->n_ap]);
+		err = attach_xdp(prog_fd_for(d->skel, ATTACH_XDP_NATIVE), c->ifaces[i], c->xdp_mode,
+				 d->link_pin[d->n_ap], &d->ap[d->n_ap]);
 		if (err)
 			return err;
 		d->n_ap++;
@@ -184,7 +184,8 @@ static void detach_all(struct daemon *d)
 {
 	while (d->n_ap > 0) {
 		d->n_ap--;
-		attach_detach(&d->ap[d->n_ap], d->link_pin[d->n_ap][0] ? d->link_pin[d->n_ap] : NULL);
+		attach_detach(&d->ap[d->n_ap],
+			      d->link_pin[d->n_ap][0] ? d->link_pin[d->n_ap] : NULL);
 	}
 }
 
@@ -367,7 +368,8 @@ static void loop(struct daemon *d)
 		if (d->reload_due) {
 			__u64 now = now_ns();
 
-			timeout = now >= d->reload_due ? 0 : (int)((d->reload_due - now) / 1000000) + 1;
+			timeout = now >= d->reload_due ? 0 :
+							 (int)((d->reload_due - now) / 1000000) + 1;
 		}
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			return;
@@ -545,7 +547,8 @@ int daemon_status(const char *pin_dir, bool json)
 		strftime(s1, sizeof(s1), "%Y-%m-%d %H:%M:%S", localtime(&started));
 		strftime(s2, sizeof(s2), "%Y-%m-%d %H:%M:%S", localtime(&loaded));
 		printf("%s (pid %u), config %s\n",
-		       alive ? "running" : "NOT running: the last policy stays attached and enforcing",
+		       alive ? "running" :
+			       "NOT running: the last policy stays attached and enforcing",
 		       rec.pid, rec.config);
 		printf("started %s, policy loaded %s (load #%u), %u lists, pins at %s\n", s1, s2,
 		       rec.generation, rec.n_lists, pin_dir);

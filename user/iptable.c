@@ -103,8 +103,7 @@ static int leaf_id(struct iptable *t, const struct ip_leaf *l, __u32 *id)
  * The child group under entry idx of group g (creating it filled with that entry's leaf);
  * returns its index in *out. Entries are named by (group, index): the table may move.
  */
-static int child_group(struct ipt_group **tab, __u32 *n, __u32 *cap, __u32 g, __u32 idx,
-		       __u32 *out)
+static int child_group(struct ipt_group **tab, __u32 *n, __u32 *cap, __u32 g, __u32 idx, __u32 *out)
 {
 	__u32 c, i, fill = (*tab)[g].e[idx];
 	int err;
@@ -235,7 +234,9 @@ static __u32 lookup_v6(const struct iptable *t, int dir, const __u8 *a)
 		for (i = 0; i < 16; i++) {
 			int bits = L - i * 8;
 
-			k.addr[i] = a[i] & (bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)));
+			k.addr[i] = a[i] & (bits >= 8 ? 0xff :
+					    bits <= 0 ? 0 :
+							(0xff << (8 - bits)));
 		}
 		v = khash_get(&t->v6_index, &k);
 		if (v)

@@ -20,9 +20,11 @@ struct loader_opts {
 	int reuse_run_fd; /* >= 0: likewise for the run record */
 };
 
-#define LOADER_OPTS_INIT                                                                       \
-	{ .reuse_counters_fd = -1, .reuse_list_hits_fd = -1, .reuse_list_meta_fd = -1,         \
-	  .reuse_run_fd = -1 }
+#define LOADER_OPTS_INIT                                                                     \
+	{                                                                                    \
+		.reuse_counters_fd = -1, .reuse_list_hits_fd = -1, .reuse_list_meta_fd = -1, \
+		.reuse_run_fd = -1                                                           \
+	}
 
 /* Returns 0 and *out (destroy with guard__destroy), or -errno after pr_warn saying why. */
 int loader_load(const struct guard_policy *pol, const struct loader_opts *o, struct guard **out);

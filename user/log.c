@@ -67,7 +67,8 @@ void diag_report(struct diag *d, enum diag_severity sev, const char *file, int l
 	}
 	if (d->max_print && d->printed >= d->max_print) {
 		if (d->printed++ == d->max_print)
-			fprintf(stderr, "(further problems not shown; `bpfguard lint` lists them all)\n");
+			fprintf(stderr,
+				"(further problems not shown; `bpfguard lint` lists them all)\n");
 		return;
 	}
 	d->printed++;

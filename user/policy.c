@@ -139,10 +139,11 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 		m->entries = c.ip;
 		if (c.domains) {
 			/* XXX: domain rules arrive with the DNS/TLS/HTTP stage (issue 3). */
-			diag_report(d, DIAG_WARNING, l->path, 0,
-				    "%lu domain entries of list '%s' are not enforced by this version "
-				    "(IP entries only)",
-				    c.domains, l->name);
+			diag_report(
+				d, DIAG_WARNING, l->path, 0,
+				"%lu domain entries of list '%s' are not enforced by this version "
+				"(IP entries only)",
+				c.domains, l->name);
 		}
 		if (l->action == LIST_BLOCK)
 			pol->groups[0].block_mask |= 1ull << l->category_id;

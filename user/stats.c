@@ -151,7 +151,8 @@ void stats_print_json(FILE *f, const struct guard_stats *st)
 		json_string(f, st->lists[i].name);
 		fprintf(f, ", \"category\": ");
 		json_string(f, st->lists[i].category);
-		fprintf(f, ", \"action\": \"%s\", \"entries\": %u, \"packets\": %llu, \"bytes\": %llu}",
+		fprintf(f,
+			", \"action\": \"%s\", \"entries\": %u, \"packets\": %llu, \"bytes\": %llu}",
 			action_name(st->lists[i].action), st->lists[i].entries,
 			(unsigned long long)st->list_hits[i].packets,
 			(unsigned long long)st->list_hits[i].bytes);

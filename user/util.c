@@ -52,8 +52,8 @@ int ip_prefix_parse(const char *s, struct ip_prefix *p, bool allow_host_bits, co
 			return -EINVAL;
 		}
 		if (v < 0 || v > maxlen) {
-			*why = p->family == 4 ? "prefix length out of range (0-32)"
-					      : "prefix length out of range (0-128)";
+			*why = p->family == 4 ? "prefix length out of range (0-32)" :
+						"prefix length out of range (0-128)";
 			return -EINVAL;
 		}
 		plen = (int)v;

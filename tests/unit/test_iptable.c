@@ -49,8 +49,8 @@ static struct ip_leaf reference(const struct ipt_entry *e, size_t n, int family,
 		size_t i;
 
 		for (i = 0; i < n; i++) {
-			if (e[i].prefix.family != family || e[i].dir != dir || e[i].prefix.plen != L ||
-			    !ip_prefix_covers(&e[i].prefix, a))
+			if (e[i].prefix.family != family || e[i].dir != dir ||
+			    e[i].prefix.plen != L || !ip_prefix_covers(&e[i].prefix, a))
 				continue;
 			any = 1;
 			if (e[i].allow) {
@@ -277,10 +277,8 @@ static void test_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic_v4),
-		cmocka_unit_test(test_same_prefix_many_lists),
-		cmocka_unit_test(test_v6_trie),
-		cmocka_unit_test(test_random_against_reference),
+		cmocka_unit_test(test_basic_v4), cmocka_unit_test(test_same_prefix_many_lists),
+		cmocka_unit_test(test_v6_trie),	 cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_empty),
 	};
 
