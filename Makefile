@@ -117,8 +117,12 @@ bench: deps all
 install: all
 	install -D -m 0755 $(BUILD)/bpfguard $(DESTDIR)$(PREFIX)/sbin/bpfguard
 	install -d -m 0755 $(DESTDIR)/etc/bpfguard/registry
-	install -m 0644 -t $(DESTDIR)/etc/bpfguard etc/bpfguard.conf
+	@# an operator's edited config is never overwritten
+	[ -e $(DESTDIR)/etc/bpfguard/bpfguard.conf ] || \
+		install -m 0644 -t $(DESTDIR)/etc/bpfguard etc/bpfguard.conf
 	install -m 0644 -t $(DESTDIR)/etc/bpfguard/registry etc/registry/*
+	install -D -m 0644 etc/bpfguard.service $(DESTDIR)/etc/systemd/system/bpfguard.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/bpfguard/README.md
 
 format-check:
 	$(Q)clang-format-14 --dry-run -Werror $$(git ls-files '*.c' '*.h')
