@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The IP rule verdict (DESIGN.md "The packet path", steps 3 and 5): the destination's leaf,
+ * then the source's when cfg_has_src is set, judged against the client group's block mask.
+ * BPF only; included by bpf/guard.bpf.c after maps/guard_maps.h and the cfg_* knobs.
+ */
+#ifndef BPFGUARD_BPF_LIB_VERDICT_H
+#define BPFGUARD_BPF_LIB_VERDICT_H
+
+#include <bpf/bpf_helpers.h>
+#ifndef BPFGUARD_MAPS_GUARD_MAPS_H
+#error "bpf/guard.bpf.c includes maps/guard_maps.h (the map definitions) before this header"
+#endif
+#include "counters.h"
+#include "ctx.h"
+#include "iprule.h"
+#include "parse.h"
+
+/* The leaf of address addr of family (4 or 6) in direction dir. */
+static __always_inline __u32 ip_leaf_of(__u8 family, __u32 dir, const __u8 *addr)
+{
+	return family == 4 ? iprule_v4(dir, addr) : iprule_v6(dir, addr);
+}
+
+/*
+ * What leaf says under block mask mask: drop_counter (DROP_IP_DST/SRC) when one of its block
+ * categories is blocked, PASS_ALLOW for an allow entry, PASS_CATEGORY_OFF for a block entry
+ * whose categories are all off, PASS_NOMATCH otherwise. *list_id gets the leaf's list.
+ */
+static __always_inline __u32 ip_judge(__u32 leaf, __u64 mask, __u32 drop_counter, __u32 *list_id)
+{
+	const struct ip_leaf *l;
+
+	if (leaf == IPT_LEAF_NONE)
+		return GC_PASS_NOMATCH;
+	l = bpf_map_lookup_elem(&MAP_IP_LEAVES, &leaf);
+	if (!l) /* a leaf id beyond the leaf map: the loader sizes it, so this is defensive */
+		return GC_PASS_NOMATCH;
+	*list_id = l->list_id;
+	if (l->block_cats & mask)
+		return drop_counter;
+	if (l->flags & IP_LEAF_F_ALLOW)
+		return GC_PASS_ALLOW;
+	if (l->block_cats)
+		return GC_PASS_CATEGORY_OFF;
+	return GC_PASS_NOMATCH;
+}
+
+/*
+ * Judge a parsed packet by its addresses. The destination first; the source (only when
+ * cfg_has_src) when the destination did not drop: a source drop wins, otherwise the source
+ * decides only if the destination matched nothing. The deciding entry's list gets a hit when
+ * it drops or allows. Returns the verdict through guard_drop()/guard_pass().
+ */
+static __always_inline int guard_ip_verdict(struct pkt_ctx *pc, const struct parse_result *r)
+{
+	const struct group_policy *gp;
+	__u32 leaf, list_id = 0, counter;
+	__u64 mask;
+
+	/* XXX: client groups come with the next stage; everyone is group 0 for now. */
+	pc->group = 0;
+	gp = bpf_map_lookup_elem(&MAP_GROUP_POLICY, &pc->group);
+	mask = gp ? gp->block_mask : 0;
+
+	leaf = ip_leaf_of(r->family, IPT_DIR_DST, r->daddr);
+	counter = ip_judge(leaf, mask, GC_DROP_IP_DST, &list_id);
+	if (cfg_has_src && counter != GC_DROP_IP_DST) {
+		__u32 sleaf, slist = 0, scounter;
+
+		sleaf = ip_leaf_of(r->family, IPT_DIR_SRC, r->saddr);
+		scounter = ip_judge(sleaf, mask, GC_DROP_IP_SRC, &slist);
+		if (scounter == GC_DROP_IP_SRC || counter == GC_PASS_NOMATCH) {
+			counter = scounter;
+			leaf = sleaf;
+			list_id = slist;
+		}
+	}
+	if (counter == GC_PASS_NOMATCH) {
+		leaf = IPT_LEAF_NONE;
+		list_id = 0;
+	}
+	pc->leaf_id = leaf;
+	pc->list_id = list_id;
+	if (counter == GC_DROP_IP_DST || counter == GC_DROP_IP_SRC) {
+		guard_list_hit(list_id, pc->bytes);
+		return guard_drop(pc, counter);
+	}
+	if (counter == GC_PASS_ALLOW)
+		guard_list_hit(list_id, pc->bytes);
+	return guard_pass(pc, counter);
+}
+
+#endif
