@@ -20,6 +20,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+# keep the intermediate BPF objects: `bpftool prog loadall build/skel/guard.o` is handy
+.SECONDARY:
 .SUFFIXES:
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror \

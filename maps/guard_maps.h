@@ -22,6 +22,8 @@
 #define MAP_RUN run_record
 #define MAP_TRACE trace
 #define MAP_V4_TABLE v4_table
+#define MAP_V4_L3 v4_l3
+#define MAP_V4_RUNS v4_runs
 #define MAP_V6_TABLE v6_table
 #define MAP_V6_TRIE v6_trie
 #define MAP_IP_LEAVES ip_leaves
@@ -31,6 +33,8 @@
 
 /* Sizes the loader sets before load (bpf_map__set_max_entries); these are the defaults. */
 #define V4_TABLE_DEFAULT_GROUPS (IPT_ROOT_GROUPS + 1024)
+#define V4_L3_DEFAULT 1024
+#define V4_RUNS_DEFAULT_CHUNKS 1024
 #define V6_TABLE_DEFAULT_GROUPS (IPT_ROOT_GROUPS + 1024)
 #define V6_TRIE_DEFAULT_ENTRIES 1024
 #define IP_LEAVES_DEFAULT 1024
@@ -87,6 +91,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ipt_group);
 } MAP_V4_TABLE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, V4_L3_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct ipt_cgroup);
+} MAP_V4_L3 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, V4_RUNS_DEFAULT_CHUNKS);
+	__type(key, __u32);
+	__type(value, struct ipt_runs);
+} MAP_V4_RUNS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The IP rule tables: a multibit trie with strides 16-8-8 built from arrays, as DPDK's rte_lpm
- * (DIR-24-8) does, so that a lookup is one to three array reads that the verifier inlines,
+ * (DIR-24-8) does, so that a lookup is one to four array reads that the verifier inlines,
  * whatever the number of prefixes. Built by user/iptable.c, read by bpf/lib/iprule.h.
  *
  * Every table is an array of groups of 256 __u32 entries (struct ipt_group). An entry is
@@ -16,7 +16,10 @@
  * IPT_DIR_SRC), 2^16 entries indexed by the address's first 16 bits: group = byte 0,
  * entry = byte 1.
  *
- * IPv4: root (/16) -> level 2 (/24, byte 2) -> level 3 (/32, byte 3). At most 3 reads.
+ * IPv4: root (/16) -> level 2 (/24, byte 2) -> level 3 (/32, byte 3). A level-2 entry with
+ *   IPT_EXT names a level-3 group, which is stored run-length compressed (struct ipt_cgroup):
+ *   most /24s that hold longer prefixes hold one or two /32s, and a plain 1 KB group each would
+ *   cost a gigabyte for a million listed hosts.
  * IPv6: root (/16) -> level 2 (/24, byte 2). An IPv6 level-2 entry with IPT_EXT means the LPM
  *   trie (struct ipt_v6_key) holds longer prefixes in this /24: look it up; its payload is the
  *   leaf to use when the trie has no match (the prefix of length <= 24 pushed down here).
@@ -44,6 +47,24 @@ struct ipt_group {
 	__u32 e[IPT_GROUP_ENTRIES];
 };
 ABI_ASSERT_SIZE(struct ipt_group, 1024);
+
+/*
+ * A compressed level-3 group: bit i of bits is set where a run of equal entries starts (bit 0
+ * always). Entry i is runs[base + rank(i) - 1], rank(i) = the number of set bits in [0, i];
+ * the runs table is an array of struct ipt_runs chunks (run r: chunk r / 16, slot r % 16).
+ */
+struct ipt_cgroup {
+	__u64 bits[4];
+	__u32 base;
+	__u32 n_runs;
+};
+ABI_ASSERT_SIZE(struct ipt_cgroup, 40);
+
+#define IPT_RUNS_PER_CHUNK 16
+struct ipt_runs {
+	__u32 v[IPT_RUNS_PER_CHUNK];
+};
+ABI_ASSERT_SIZE(struct ipt_runs, 64);
 
 /* LPM trie key for IPv6 prefixes longer than /24: prefixlen counts the direction byte too. */
 struct ipt_v6_key {

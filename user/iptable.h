@@ -39,8 +39,12 @@ struct ipt_v6_rule {
 };
 
 struct iptable {
-	struct ipt_group *v4; /* v4_groups used of v4_cap allocated */
+	struct ipt_group *v4; /* roots and level 2: v4_groups used of v4_cap allocated */
 	__u32 v4_groups, v4_cap;
+	struct ipt_cgroup *v4_l3; /* level 3, compressed */
+	__u32 n_v4_l3, cap_v4_l3;
+	__u32 *v4_runs; /* the run values of level 3 */
+	__u32 n_v4_runs, cap_v4_runs;
 	struct ipt_group *v6;
 	__u32 v6_groups, v6_cap;
 	struct ipt_v6_rule *v6_rules; /* prefixes longer than /24, for the LPM trie */

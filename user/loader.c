@@ -24,10 +24,10 @@ static __u32 with_headroom(__u32 n, double headroom, __u32 min)
 	return (__u32)v;
 }
 
-/* Copy n groups into an mmapable array map of groups. */
-static int fill_groups(struct bpf_map *map, const struct ipt_group *src, __u32 n)
+/* Copy size bytes into an mmapable array map (the rest stays zero, as the kernel made it). */
+static int fill_mmap(struct bpf_map *map, const void *src, size_t size)
 {
-	size_t len = (size_t)bpf_map__max_entries(map) * sizeof(struct ipt_group);
+	size_t len = (size_t)bpf_map__max_entries(map) * bpf_map__value_size(map);
 	long page = sysconf(_SC_PAGESIZE);
 	void *mem;
 
@@ -39,8 +39,12 @@ static int fill_groups(struct bpf_map *map, const struct ipt_group *src, __u32 n
 		pr_warn("cannot map the %s table: %s\n", bpf_map__name(map), strerror(-err));
 		return err;
 	}
-	memcpy(mem, src, (size_t)n * sizeof(*src));
-	/* entries past n stay zero: the kernel zeroes a new array map */
+	if (size > len) {
+		munmap(mem, len);
+		pr_warn("the %s table is smaller than the policy needs\n", bpf_map__name(map));
+		return -E2BIG;
+	}
+	memcpy(mem, src, size);
 	munmap(mem, len);
 	return 0;
 }
@@ -61,9 +65,15 @@ int loader_fill(struct guard *skel, const struct guard_policy *pol)
 	size_t r;
 	int err;
 
-	err = fill_groups(skel->maps.MAP_V4_TABLE, t->v4, t->v4_groups);
+	err = fill_mmap(skel->maps.MAP_V4_TABLE, t->v4, (size_t)t->v4_groups * sizeof(*t->v4));
 	if (!err)
-		err = fill_groups(skel->maps.MAP_V6_TABLE, t->v6, t->v6_groups);
+		err = fill_mmap(skel->maps.MAP_V4_L3, t->v4_l3,
+				(size_t)t->n_v4_l3 * sizeof(*t->v4_l3));
+	if (!err)
+		err = fill_mmap(skel->maps.MAP_V4_RUNS, t->v4_runs,
+				(size_t)t->n_v4_runs * sizeof(*t->v4_runs));
+	if (!err)
+		err = fill_mmap(skel->maps.MAP_V6_TABLE, t->v6, (size_t)t->v6_groups * sizeof(*t->v6));
 	if (err)
 		return err;
 	for (r = 0; r < t->n_v6_rules; r++) {
@@ -116,6 +126,13 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 	skel->rodata->cfg_has_src = t->has_src;
 	err = bpf_map__set_max_entries(skel->maps.MAP_V4_TABLE,
 				       with_headroom(t->v4_groups, h, IPT_ROOT_GROUPS));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.MAP_V4_L3,
+					       with_headroom(t->n_v4_l3, h, 16));
+	if (!err)
+		err = bpf_map__set_max_entries(
+			skel->maps.MAP_V4_RUNS,
+			with_headroom(t->n_v4_runs / IPT_RUNS_PER_CHUNK + 1, h, 16));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.MAP_V6_TABLE,
 					       with_headroom(t->v6_groups, h, IPT_ROOT_GROUPS));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * IP rule lookups over the tables of maps/iptable.h (built by user/iptable.c, which mirrors
- * these lookups in iptable_lookup()). IPv4: up to three array reads. IPv6: two array reads,
+ * these lookups in iptable_lookup()). IPv4: up to four array reads (level 3 is compressed). IPv6: two array reads,
  * then the LPM trie only when the /24 holds longer prefixes. Constant-bound code, no loops.
  * BPF only; included by bpf/lib/verdict.h after maps/guard_maps.h.
  */
@@ -26,6 +26,40 @@ static __always_inline __u32 iprule_entry(void *map, __u32 gid, __u8 idx)
 	return g->e[idx];
 }
 
+/* Bits set in w: the BPF ISA has no popcount instruction, so the SWAR form. */
+static __always_inline __u32 iprule_popcount(__u64 w)
+{
+	w = w - ((w >> 1) & 0x5555555555555555ull);
+	w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (__u32)((w * 0x0101010101010101ull) >> 56);
+}
+
+/*
+ * Entry idx of compressed level-3 group cg (maps/iptable.h): the value of the run covering idx,
+ * runs[base + rank - 1] with rank the set bits of the bitmap in [0, idx].
+ */
+static __always_inline __u32 iprule_l3(__u32 cg, __u8 idx)
+{
+	const struct ipt_cgroup *c = bpf_map_lookup_elem(&MAP_V4_L3, &cg);
+	const struct ipt_runs *chunk;
+	__u32 w = idx >> 6, rank, r;
+
+	if (!c)
+		return IPT_LEAF_NONE;
+	/* the words before idx's word: unrolled, each under a constant condition */
+	rank = w > 0 ? iprule_popcount(c->bits[0]) : 0;
+	rank += w > 1 ? iprule_popcount(c->bits[1]) : 0;
+	rank += w > 2 ? iprule_popcount(c->bits[2]) : 0;
+	rank += iprule_popcount(c->bits[w & 3] & (~0ull >> (63 - (idx & 63))));
+	/* bit 0 is always set, so rank >= 1 */
+	r = c->base + rank - 1;
+	chunk = bpf_map_lookup_elem(&MAP_V4_RUNS, &(__u32){ r / IPT_RUNS_PER_CHUNK });
+	if (!chunk)
+		return IPT_LEAF_NONE;
+	return chunk->v[r % IPT_RUNS_PER_CHUNK];
+}
+
 /* The leaf of IPv4 address a (4 bytes, network order) in direction dir (enum ipt_dir). */
 static __always_inline __u32 iprule_v4(__u32 dir, const __u8 *a)
 {
@@ -37,7 +71,7 @@ static __always_inline __u32 iprule_v4(__u32 dir, const __u8 *a)
 	e = iprule_entry(&MAP_V4_TABLE, e & IPT_PAYLOAD, a[2]);
 	if (!(e & IPT_EXT))
 		return e;
-	e = iprule_entry(&MAP_V4_TABLE, e & IPT_PAYLOAD, a[3]);
+	e = iprule_l3(e & IPT_PAYLOAD, a[3]);
 	/* The last level holds leaves only; a set IPT_EXT would be a builder bug: no match. */
 	return e & IPT_EXT ? IPT_LEAF_NONE : e;
 }
