@@ -93,7 +93,7 @@ static int parse(const struct cmd *c, int argc, char **argv, struct parsed *p)
 	p->v4 = p->v6 = -1;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+c:vh", all_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:vh", all_opts, NULL)) != -1) {
 		const char *name = NULL;
 
 		switch (opt) {

@@ -48,6 +48,7 @@ struct daemon {
 	struct run_record rec;
 	int sfd, mfd, ifd;
 	__u64 reload_due;
+	bool adopted; /* pins of a guard that died were there at start: its filters are ours */
 };
 
 static int prog_fd_for(struct guard *skel, int kind)
@@ -125,8 +126,10 @@ static int adopt_pins(struct daemon *d)
 			rec.pid, rec.config, d->o->pin_dir, rec.pid);
 		return -EBUSY;
 	}
-	if (d->pin_fd[0] >= 0)
+	if (d->pin_fd[0] >= 0) {
+		d->adopted = true;
 		pr_info("adopting the pins of a guard that stopped without cleaning up\n");
+	}
 	return 0;
 }
 
@@ -168,7 +171,7 @@ static int attach_all(struct daemon *d)
 		bool egress = i >= c->n_tc_ingress;
 		const char *ifname = egress ? c->tc_egress[i - c->n_tc_ingress] : c->tc_ingress[i];
 		/* pins left by a dead guard: its TC filters are ours to take over */
-		bool stale = d->pin_fd[0] >= 0 && d->rec.generation == 0;
+		bool stale = d->adopted;
 
 		d->link_pin[d->n_ap][0] = '\0';
 		err = attach_tc(prog_fd_for(d->skel, egress ? ATTACH_TC_EGRESS : ATTACH_TC_INGRESS),
