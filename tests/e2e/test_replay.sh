@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `bpfguard replay` and `bpfguard bench` end to end (needs root; no network: BPF_PROG_TEST_RUN
+# only). Scapy writes a capture of IPv4/IPv6 frames (blocked, allowed, source-blocked, not IP,
+# truncated, VLAN, fragments, a bad header); replay must print exactly the expected line for
+# each, the same for the file converted by editcap to pcapng and to nanosecond pcap, and from
+# standard input. Then the exit codes: a cut capture (1, the lines before it), a non-Ethernet
+# capture, a missing file, a bad --at / --client-side, a bad config (2). Last, `bench --quick`:
+# the JSON shape DESIGN.md promises and sane numbers.
+
+# The jq programs are single-quoted on purpose: $n and $m in them are jq variables.
+# shellcheck disable=SC2016
+
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+e2e_init
+e2e_require_bpfguard
+for tool in editcap tshark; do
+	command -v "$tool" >/dev/null || bail "tool '$tool' is missing: run 'make deps' (tshark)"
+done
+
+D="$E2E_TMP/replay"
+mkdir -p "$D"
+
+cat >"$D/blocked.txt" <<'EOF'
+# e2e replay: blocked documentation prefixes, and a name (not enforced by this stage)
+203.0.113.0/24
+2001:db8:3::/64
+0.0.0.0 adult.example
+EOF
+cat >"$D/allowed.txt" <<'EOF'
+203.0.113.128/25
+2001:db8:3::20
+EOF
+cat >"$D/sources.txt" <<'EOF'
+198.18.0.0/15
+EOF
+cat >"$D/guard.conf" <<'EOF'
+[guard]
+interfaces = none
+
+[list blocked]
+path = blocked.txt
+category = adult
+action = block
+
+[list allowed]
+path = allowed.txt
+category = adult
+action = allow
+
+[list bad-sources]
+path = sources.txt
+category = malware
+action = block
+direction = source
+EOF
+
+# The frames, in order, and what replay must say about each.
+cat >"$D/gen.py" <<'EOF'
+import sys
+from scapy.all import Ether, IP, IPv6, TCP, UDP, ARP, Dot1Q, Raw, raw, wrpcap
+
+C4, C6 = "192.0.2.2", "2001:db8:1::2"
+frames = [
+    Ether() / IP(src=C4, dst="203.0.113.10") / TCP(dport=443, flags="S"),
+    Ether() / IP(src=C4, dst="198.51.100.2") / UDP(dport=53),
+    Ether() / IPv6(src=C6, dst="2001:db8:3::10") / TCP(dport=443, flags="S"),
+    Ether() / IPv6(src=C6, dst="2001:db8:2::2") / UDP(dport=53),
+    Ether() / ARP(psrc=C4, pdst="192.0.2.1"),
+    Raw(raw(Ether() / IP(src=C4, dst="203.0.113.10") / TCP())[:30]),  # cut in the IP header
+    Ether() / IP(src=C4, dst="203.0.113.130") / TCP(dport=80),
+    Ether() / IP(src="198.18.0.5", dst="198.51.100.2") / UDP(dport=53),
+    Ether() / Dot1Q(vlan=5) / IP(src=C4, dst="203.0.113.20") / UDP(dport=53),
+    Ether() / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / IP(src=C4, dst="203.0.113.20"),
+    Ether() / IPv6(src=C6, dst="2001:db8:3::20") / TCP(dport=443),
+    Ether() / IP(src=C4, dst="203.0.113.10", frag=100, proto=6) / Raw(b"x" * 40),
+    Ether() / IP(src=C4, dst="203.0.113.10", ihl=4) / TCP(),
+    Ether() / IP(src=C4, dst="203.0.113.10") / UDP() / Raw(b"j" * 8000),
+]
+wrpcap(sys.argv[1], frames)
+# a capture of raw IP packets: link type 101 (or 228), not Ethernet
+wrpcap(sys.argv[2], [IP(src=C4, dst="203.0.113.10") / UDP()])
+EOF
+cat >"$D/want.txt" <<'EOF'
+1	drop	drop_ip_dst	blocked:203.0.113.0/24
+2	pass	pass_nomatch	-
+3	drop	drop_ip_dst	blocked:2001:db8:3::/64
+4	pass	pass_nomatch	-
+5	pass	pass_not_ip	-
+6	pass	pass_truncated	-
+7	pass	pass_allow	allowed:203.0.113.128/25
+8	drop	drop_ip_src	bad-sources:198.18.0.0/15
+9	drop	drop_ip_dst	blocked:203.0.113.0/24
+10	pass	pass_vlan_depth	-
+11	pass	pass_allow	allowed:2001:db8:3::20
+12	drop	drop_ip_dst	blocked:203.0.113.0/24
+13	pass	pass_bad_header	-
+14	drop	drop_ip_dst	blocked:203.0.113.0/24
+EOF
+N_WANT=$(wc -l <"$D/want.txt")
+
+if ! out=$("$PY" "$D/gen.py" "$D/mix.pcap" "$D/rawip.pcap" 2>&1); then
+	bail "scapy writes the captures" "$out"
+fi
+ok "scapy wrote the captures"
+
+# same_as_want DESC FILE: the replay output in FILE equals want.txt, line for line.
+same_as_want() {
+	local d
+	if d=$(diff -u "$D/want.txt" "$2"); then
+		ok "$1"
+	else
+		not_ok "$1" "replay output differs from the expected lines:" "$d"
+	fi
+}
+
+# --- every frame, exactly -----------------------------------------------------------------
+
+"$BPFGUARD" replay -c "$D/guard.conf" "$D/mix.pcap" >"$D/out.txt" 2>"$D/err.txt"
+assert_eq 0 "$?" "replay of a good capture exits 0"
+same_as_want "replay: one exact line per frame (pcap, microseconds)" "$D/out.txt"
+assert_eq "$N_WANT" "$(tshark -r "$D/mix.pcap" 2>/dev/null | wc -l)" \
+	"tshark counts as many frames as replay prints"
+assert_match "replay warns that domain entries are not enforced" "not enforced" \
+	"$(cat "$D/err.txt")"
+
+editcap -F pcapng "$D/mix.pcap" "$D/mix.pcapng" >/dev/null 2>&1 ||
+	not_ok "editcap converts to pcapng"
+"$BPFGUARD" replay -c "$D/guard.conf" "$D/mix.pcapng" >"$D/out-ng.txt" 2>/dev/null
+assert_eq 0 "$?" "replay of the pcapng conversion exits 0"
+same_as_want "replay: the same lines from pcapng (written by editcap)" "$D/out-ng.txt"
+
+editcap -F nsecpcap "$D/mix.pcap" "$D/mix-ns.pcap" >/dev/null 2>&1 ||
+	not_ok "editcap converts to nanosecond pcap"
+"$BPFGUARD" replay -c "$D/guard.conf" "$D/mix-ns.pcap" >"$D/out-ns.txt" 2>/dev/null
+same_as_want "replay: the same lines from nanosecond pcap" "$D/out-ns.txt"
+
+"$BPFGUARD" replay -c "$D/guard.conf" - <"$D/mix.pcapng" >"$D/out-stdin.txt" 2>/dev/null
+same_as_want "replay: the same lines from standard input (-)" "$D/out-stdin.txt"
+
+"$BPFGUARD" replay -c "$D/guard.conf" "$D/mix.pcap" --client-side 192.0.2.0/24,2001:db8:1::/64 \
+	--at 2026-09-01T10:30 >"$D/out-opts.txt" 2>/dev/null
+assert_eq 0 "$?" "replay accepts --client-side and --at"
+same_as_want "replay: --client-side and --at do not change IP verdicts" "$D/out-opts.txt"
+
+# --- exit codes ---------------------------------------------------------------------------
+
+size=$(stat -c %s "$D/mix.pcap")
+head -c $((size - 100)) "$D/mix.pcap" >"$D/cut.pcap"
+"$BPFGUARD" replay -c "$D/guard.conf" "$D/cut.pcap" >"$D/out-cut.txt" 2>"$D/err-cut.txt"
+assert_eq 1 "$?" "a capture cut inside its last frame: exit 1"
+assert_eq "$(head -n $((N_WANT - 1)) "$D/want.txt")" "$(cat "$D/out-cut.txt")" \
+	"a cut capture: the lines of the whole frames before the cut"
+assert_match "a cut capture: the error names the byte offset" \
+	"cut\.pcap: offset [0-9]+: frame $N_WANT is truncated" "$(cat "$D/err-cut.txt")"
+
+err=$("$BPFGUARD" replay -c "$D/guard.conf" "$D/rawip.pcap" 2>&1 >/dev/null)
+assert_eq 2 "$?" "a raw-IP capture: exit 2"
+assert_match "a raw-IP capture: the error names the link type" "link type [0-9]+.*Ethernet" \
+	"$err"
+
+err=$("$BPFGUARD" replay -c "$D/guard.conf" "$D/missing.pcap" 2>&1 >/dev/null)
+assert_eq 2 "$?" "a missing capture: exit 2"
+assert_match "a missing capture: the error names the file" "missing\.pcap: cannot open" "$err"
+
+err=$("$BPFGUARD" replay -c "$D/guard.conf" "$D/guard.conf" 2>&1 >/dev/null)
+assert_eq 2 "$?" "a file that is no capture: exit 2"
+assert_match "a file that is no capture: said so" "not a pcap or pcapng file" "$err"
+
+err=$("$BPFGUARD" replay -c "$D/guard.conf" "$D/mix.pcap" --at 2026-09-01 2>&1 >/dev/null)
+assert_eq 2 "$?" "a bad --at: exit 2"
+assert_match "a bad --at: the value is quoted with the expected format" \
+	"--at '2026-09-01': expected local time as YYYY-MM-DDTHH:MM" "$err"
+
+err=$("$BPFGUARD" replay -c "$D/guard.conf" "$D/mix.pcap" --client-side pupils 2>&1 >/dev/null)
+assert_eq 2 "$?" "a bad --client-side: exit 2"
+assert_match "a bad --client-side: the value is quoted" "'pupils'" "$err"
+
+sed 's/^action = allow$/action = permit/' "$D/guard.conf" >"$D/bad.conf"
+err=$("$BPFGUARD" replay -c "$D/bad.conf" "$D/mix.pcap" 2>&1 >/dev/null)
+assert_eq 2 "$?" "a bad config: exit 2"
+assert_match "a bad config: file:line of the culprit" "bad\.conf:[0-9]+" "$err"
+
+# --- bench --------------------------------------------------------------------------------
+
+mkdir -p "$D/tmp"
+export TMPDIR="$D/tmp" # bench writes its generated lists there
+if json=$(timeout 120 "$BPFGUARD" bench --quick --json 2>"$D/err-bench.txt"); then
+	ok "bench --quick --json exits 0"
+else
+	not_ok "bench --quick --json exits 0" "$(tail -n 5 "$D/err-bench.txt")"
+fi
+assert_true "bench: the output is one JSON object" jq -e 'type == "object"' <<<"$json"
+for name in minimal v4-nomatch v6-nomatch v4-prefix-hit v4-prefix-hit-short v6-prefix-hit \
+	lpm-v4-nomatch; do
+	assert_true "bench: case $name present with ns_per_pkt > 0 and a ratio" \
+		jq -e --arg n "$name" '[.cases[] | select(.name == $n)] | length == 1 and
+			(.[0].ns_per_pkt > 0) and (.[0].ratio_to_minimal > 0)' <<<"$json"
+done
+assert_true "bench: minimal's ratio is 1" \
+	jq -e '.cases[] | select(.name == "minimal") | .ratio_to_minimal == 1' <<<"$json"
+assert_true "bench: every ratio is ns_per_pkt over minimal's" \
+	jq -e '(.cases[] | select(.name == "minimal") | .ns_per_pkt) as $m |
+		all(.cases[]; ((.ratio_to_minimal - .ns_per_pkt / $m) | fabs) < 0.01)' <<<"$json"
+assert_true "bench: hits drop, misses pass" \
+	jq -e 'all(.cases[]; .verdict == (if (.name | test("hit")) then "drop" else "pass" end))' \
+	<<<"$json"
+assert_true "bench: load section (quick sizes, times > 0)" \
+	jq -e '.load.v4_prefixes == 100000 and .load.v6_prefixes == 10000 and
+		.load.load_v4_gz_s > 0 and .load.load_all_gz_s > 0 and .load.fill_s > 0 and
+		.load.load_1m_v4_gz_s == null' <<<"$json"
+assert_true "bench: memory section (maps' memlock, per prefix)" \
+	jq -e '.memory.maps_bytes > 0 and .memory.bytes_per_prefix > 0 and
+		.memory.maps.v4_table > 0 and .memory.lpm_v4_bytes > 0' <<<"$json"
+
+if text=$(timeout 60 "$BPFGUARD" bench --quick --v4 5000 --v6 500 2>/dev/null); then
+	assert_match "bench (text): a table with the minimal row" \
+		$'case +ns/pkt +ratio +verdict\nminimal +[0-9]+ +1\\.00 +pass' "$text"
+	assert_match "bench (text): --v4/--v6 sizes are used" "5000 IPv4 \\+ 500 IPv6" "$text"
+else
+	not_ok "bench --quick --v4 5000 --v6 500 exits 0"
+fi
+assert_eq "" "$(ls -A "$D/tmp")" "bench leaves nothing behind in \$TMPDIR"
+unset TMPDIR
+
+e2e_finish
