@@ -50,13 +50,14 @@ ABI_ASSERT_SIZE(struct ipt_group, 1024);
 
 /*
  * A compressed level-3 group: bit i of bits is set where a run of equal entries starts (bit 0
- * always). Entry i is runs[base + rank(i) - 1], rank(i) = the number of set bits in [0, i];
- * the runs table is an array of struct ipt_runs chunks (run r: chunk r / 16, slot r % 16).
+ * always). Entry i is runs[base + rank(i) - 1], rank(i) = the number of set bits in [0, i] =
+ * before[i / 64] + the set bits of word i / 64 up to i, so a lookup counts bits in one word.
+ * The runs table is an array of struct ipt_runs chunks (run r: chunk r / 16, slot r % 16).
  */
 struct ipt_cgroup {
 	__u64 bits[4];
 	__u32 base;
-	__u32 n_runs;
+	__u8 before[4]; /* set bits in the words before word w */
 };
 ABI_ASSERT_SIZE(struct ipt_cgroup, 40);
 

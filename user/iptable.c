@@ -200,11 +200,10 @@ static int paint_v6(struct iptable *t, const struct ipt_prefix *p, __u32 leaf)
 static __u32 l3_entry(const struct iptable *t, __u32 cg, __u8 idx)
 {
 	const struct ipt_cgroup *c = &t->v4_l3[cg];
-	__u32 w = idx >> 6, rank = 0, i;
+	__u32 w = idx >> 6, rank;
 
-	for (i = 0; i < w; i++)
-		rank += (__u32)__builtin_popcountll(c->bits[i]);
-	rank += (__u32)__builtin_popcountll(c->bits[w] & (~0ull >> (63 - (idx & 63))));
+	rank = c->before[w] +
+	       (__u32)__builtin_popcountll(c->bits[w] & (~0ull >> (63 - (idx & 63))));
 	return t->v4_runs[c->base + rank - 1];
 }
 
@@ -400,8 +399,9 @@ static int compress_l3(struct iptable *t, const __u32 *e, __u32 *cg)
 			continue;
 		c->bits[i >> 6] |= 1ull << (i & 63);
 		t->v4_runs[t->n_v4_runs++] = e[i];
-		c->n_runs++;
 	}
+	for (i = 1; i < 4; i++)
+		c->before[i] = (__u8)(c->before[i - 1] + __builtin_popcountll(c->bits[i - 1]));
 	*cg = t->n_v4_l3++;
 	return 0;
 }

@@ -47,11 +47,8 @@ static __always_inline __u32 iprule_l3(__u32 cg, __u8 idx)
 
 	if (!c)
 		return IPT_LEAF_NONE;
-	/* the words before idx's word: unrolled, each under a constant condition */
-	rank = w > 0 ? iprule_popcount(c->bits[0]) : 0;
-	rank += w > 1 ? iprule_popcount(c->bits[1]) : 0;
-	rank += w > 2 ? iprule_popcount(c->bits[2]) : 0;
-	rank += iprule_popcount(c->bits[w & 3] & (~0ull >> (63 - (idx & 63))));
+	/* the builder counted the bits of the words before idx's word: one popcount here */
+	rank = c->before[w & 3] + iprule_popcount(c->bits[w & 3] & (~0ull >> (63 - (idx & 63))));
 	/* bit 0 is always set, so rank >= 1 */
 	r = c->base + rank - 1;
 	chunk = bpf_map_lookup_elem(&MAP_V4_RUNS, &(__u32){ r / IPT_RUNS_PER_CHUNK });

@@ -23,16 +23,21 @@ static __always_inline __u32 ip_leaf_of(__u8 family, __u32 dir, const __u8 *addr
 }
 
 /*
- * What leaf says under block mask mask: drop_counter (DROP_IP_DST/SRC) when one of its block
+ * What leaf says under the block mask of group: drop_counter (DROP_IP_DST/SRC) when one of its block
  * categories is blocked, PASS_ALLOW for an allow entry, PASS_CATEGORY_OFF for a block entry
  * whose categories are all off, PASS_NOMATCH otherwise. *list_id gets the leaf's list.
  */
-static __always_inline __u32 ip_judge(__u32 leaf, __u64 mask, __u32 drop_counter, __u32 *list_id)
+static __always_inline __u32 ip_judge(__u32 leaf, __u32 group, __u32 drop_counter, __u32 *list_id)
 {
+	const struct group_policy *gp;
 	const struct ip_leaf *l;
+	__u64 mask;
 
 	if (leaf == IPT_LEAF_NONE)
 		return GC_PASS_NOMATCH;
+	/* the group's mask only when something matched: most packets match nothing */
+	gp = bpf_map_lookup_elem(&MAP_GROUP_POLICY, &group);
+	mask = gp ? gp->block_mask : 0;
 	l = bpf_map_lookup_elem(&MAP_IP_LEAVES, &leaf);
 	if (!l) /* a leaf id beyond the leaf map: the loader sizes it, so this is defensive */
 		return GC_PASS_NOMATCH;
@@ -54,22 +59,18 @@ static __always_inline __u32 ip_judge(__u32 leaf, __u64 mask, __u32 drop_counter
  */
 static __always_inline int guard_ip_verdict(struct pkt_ctx *pc, const struct parse_result *r)
 {
-	const struct group_policy *gp;
 	__u32 leaf, list_id = 0, counter;
-	__u64 mask;
 
-	/* XXX: client groups come with the next stage; everyone is group 0 for now. */
+	/* XXX: client groups come with the policy engine (issue 4); everyone is group 0 for now. */
 	pc->group = 0;
-	gp = bpf_map_lookup_elem(&MAP_GROUP_POLICY, &pc->group);
-	mask = gp ? gp->block_mask : 0;
 
 	leaf = ip_leaf_of(r->family, IPT_DIR_DST, r->daddr);
-	counter = ip_judge(leaf, mask, GC_DROP_IP_DST, &list_id);
+	counter = ip_judge(leaf, pc->group, GC_DROP_IP_DST, &list_id);
 	if (cfg_has_src && counter != GC_DROP_IP_DST) {
 		__u32 sleaf, slist = 0, scounter;
 
 		sleaf = ip_leaf_of(r->family, IPT_DIR_SRC, r->saddr);
-		scounter = ip_judge(sleaf, mask, GC_DROP_IP_SRC, &slist);
+		scounter = ip_judge(sleaf, pc->group, GC_DROP_IP_SRC, &slist);
 		if (scounter == GC_DROP_IP_SRC || counter == GC_PASS_NOMATCH) {
 			counter = scounter;
 			leaf = sleaf;
