@@ -495,7 +495,9 @@ static int measure(struct bench *b, struct bench_case *c, struct guard_stats *st
 			err = -errno;
 			pr_warn("bench %s: BPF_PROG_TEST_RUN failed: %s%s\n", c->name,
 				strerror(-err),
-				err == -EPERM ? " (needs root or CAP_BPF+CAP_NET_ADMIN)" : "");
+				err == -EPERM ?
+					" (needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)" :
+					"");
 			return err;
 		}
 		if (ta.retval != c->want) {
@@ -642,7 +644,7 @@ static int prepare(struct bench *b)
 	if (!b->minimal) {
 		err = -errno;
 		pr_warn("cannot load the minimal program: %s%s\n", strerror(-err),
-			err == -EPERM ? " (needs root or CAP_BPF+CAP_NET_ADMIN)" : "");
+			err == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)" : "");
 		return err;
 	}
 	err = lpm_fill(b);
@@ -762,7 +764,7 @@ int bench_run(const struct bench_opts *o)
 	b->runs = o->quick ? BENCH_RUNS_QUICK : BENCH_RUNS;
 	if (geteuid() != 0)
 		pr_warn("bench: not running as root: loading BPF will likely fail (needs root or "
-			"CAP_BPF+CAP_NET_ADMIN)\n");
+			"CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)\n");
 	if (!o->json)
 		fprintf(stderr, "bench: generating and loading %ld IPv4 + %ld IPv6 prefixes...\n",
 			b->n4, b->n6);

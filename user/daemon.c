@@ -409,10 +409,7 @@ int daemon_run(const struct daemon_opts *o)
 
 	for (i = 0; i < ARRAY_SIZE(d.pin_fd); i++)
 		d.pin_fd[i] = -1;
-	if (geteuid() != 0) {
-		pr_warn("bpfguard run needs root (or CAP_BPF+CAP_NET_ADMIN+CAP_SYS_ADMIN)\n");
-		return 2;
-	}
+	/* no euid test: capabilities are enough, and each step says what it lacked */
 	if (config_load(o->config_path, &diag, &d.cfg))
 		return 2;
 	for (i = 0; i < (unsigned int)d.cfg->n_ifaces; i++)

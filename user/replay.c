@@ -167,7 +167,7 @@ static int run_frame(struct replay_run_state *s, const struct pcap_frame *f, str
 		err = -errno;
 		if (err == -EPERM)
 			pr_warn("BPF_PROG_TEST_RUN: permission denied (needs root or "
-				"CAP_BPF+CAP_NET_ADMIN)\n");
+				"CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)\n");
 		else if (f->caplen > REPLAY_LARGE_FRAME)
 			pr_warn("frame %llu (%u bytes): BPF_PROG_TEST_RUN failed: %s: the kernel "
 				"takes XDP frames of at most about 73 KB (a page and 17 fragments), "
