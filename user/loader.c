@@ -158,7 +158,7 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 	if (err) {
 		if (err == -EPERM)
 			pr_warn("cannot load the BPF program: permission denied (needs root or "
-				"CAP_BPF+CAP_NET_ADMIN)\n");
+				"CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)\n");
 		else
 			pr_warn("cannot load the BPF program: %s (run with -v for the verifier "
 				"log)\n",
