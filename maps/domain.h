@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The domain hash and the domain tables: the contract between the kernel's name lookups
+ * (bpf/, DNS query names, TLS SNI, HTTP Host) and their builder, user/domtable.c, which also
+ * mirrors the kernel lookup for `check`, `replay` and the tests. Header-only, no libc: included
+ * by bpf/ (clang -target bpf, __BPF__ defined) and by user/.
+ *
+ * Matching (issue 3). A listed name covers itself and every name below it at label boundaries
+ * (`example.com` covers `a.example.com`, not `notexample.com` nor `example.com.evil`), unless the
+ * entry is exact-only (`full:`, `match = exact`): then it covers the name alone. The most
+ * specific covering entry decides; at the same name an allow entry beats a block entry.
+ * Case-insensitive. Names up to DH_MAX_NAME characters (dotted, without the trailing dot) and
+ * DH_MAX_LABELS labels.
+ *
+ * Keys. Every suffix of a name at a label boundary has a 64-bit key, computed right to left
+ * from the hash of each label (one pass, one dh_label() and one dh_suffix() per label):
+ *
+ *   for a.b.example.com:  S(com)           = dh_suffix(root, dh_label("com"))
+ *                         S(example.com)   = dh_suffix(S(com), dh_label("example"))
+ *                         S(b.example.com) = dh_suffix(S(example.com), dh_label("b")) ...
+ *
+ * root is the builder's (struct domtable.root), handed to the program with the tables (map
+ * dom_config, maps/policy.h): DH_ROOT, or better a random value per policy, which keeps anyone
+ * who cannot read the maps from crafting a name whose key equals a listed one (see "False
+ * matches"). A subtree entry is stored under S(name), an exact-only entry under
+ * dh_exact(S(name)). Key 0 marks an empty slot and is never computed.
+ *
+ * The lookup (user/domtable.c: domtable_lookup() is the host twin; the kernel must do the same):
+ *   1. Lower-case the name (dh_lower8 on each 8-byte word), find its labels, compute S for every
+ *      suffix, right to left.
+ *   2. From the most specific suffix to the least: for the full name, probe dh_exact(S) then S;
+ *      for every shorter suffix, probe S only. The first key found decides: its leaf. (Probing
+ *      as the keys come, least specific first, and letting each key found override the last,
+ *      with the full name's exact key last, gives the same leaf: bpf/lib/domain.h does that.)
+ *   3. Probe(key): the bloom word MAP_DOM_BLOOM[dh_bloom_word(key, bloom_mask)] must hold every
+ *      bit of dh_bloom_mask(key) (else: absent, no table read); then the cuckoo buckets
+ *      MAP_DOM_TABLE[dh_bucket1(key, bucket_mask)] and [dh_bucket2(...)]: dom_bucket_find() on
+ *      each gives the leaf id (DOM_LEAF_NONE: absent). bloom_mask and bucket_mask are the map
+ *      sizes (powers of two) minus one, given by the loader.
+ *   4. The leaf MAP_DOM_LEAVES[id] (struct dom_leaf) carries what the builder worked out for that
+ *      key, the verdict then follows the rule of maps/iptable.h's ip_leaf: blocked if
+ *      block_cats & the client group's block mask, else allowed if DOM_LEAF_F_ALLOW, else passed.
+ *
+ * False matches. The kernel keeps 64-bit keys, not names: a name that is not listed matches
+ * when one of its suffix keys equals a stored key. With keys spread like random values that
+ * has probability about n / 2^64 per key probed, n the keys stored: at 10M entries, a 5-label
+ * name that matches nothing (5 suffixes plus the exact key of the full name, 6 probes) is
+ * falsely matched with probability 6 * 10^7 / 2^64 = 3.3e-12 (5 probes: 2.7e-12), about one
+ * name in 300 billion. Two distinct listed names share a key with probability about
+ * n^2 / 2^65 (2.7e-6 at 10M); the builder detects it, keeps both names and stores the key once
+ * with the union of their decisions, and says so. `check` confirms a match exactly: the host
+ * keeps every stored name and compares strings. The hash is fast, not cryptographic: with the
+ * default root, anyone can search offline for a name whose key equals a listed one (a label
+ * of 8 bytes is hashed invertibly; tests/unit/test_domtable.c crafts one), e.g. a subdomain of
+ * a blocked site colliding with an allowed entry; a secret random root makes that blind
+ * guessing at the odds above.
+ */
+#ifndef BPFGUARD_MAPS_DOMAIN_H
+#define BPFGUARD_MAPS_DOMAIN_H
+
+#include "abi.h"
+
+/* Map (and pin) names: maps/guard_maps.h defines the maps under these names. */
+#define MAP_DOM_BLOOM dom_bloom /* BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, __u64 words */
+#define MAP_DOM_TABLE dom_table /* BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, struct dom_bucket */
+#define MAP_DOM_LEAVES dom_leaves /* BPF_MAP_TYPE_ARRAY, struct dom_leaf, index 0 unused */
+
+/* Limits: a longer name or one with more labels cannot be fully examined (its own reason). */
+#define DH_MAX_NAME 253 /* characters of the dotted name, without a trailing dot */
+#define DH_MAX_LABELS 127 /* labels of a name: 127 one-letter labels make 253 characters */
+#define DH_MAX_LABEL 63 /* bytes of one label */
+#define DH_LABEL_WORDS 8 /* 8-byte words of the longest label: dh_label's constant bound */
+/*
+ * dh_label() reads whole 8-byte words: up to DH_LABEL_WORDS * 8 = 64 bytes from the label
+ * start, past the label end. A per-CPU scratch buffer of DH_SCRATCH_SIZE bytes holding the
+ * name from offset 0, with label starts clamped to DH_SCRATCH_LABEL_MAX, lets the verifier
+ * see every such read in bounds.
+ */
+#define DH_SCRATCH_LABEL_MAX 255
+#define DH_SCRATCH_SIZE (DH_SCRATCH_LABEL_MAX + 1 + DH_LABEL_WORDS * 8)
+
+/* Constants of the hash. Changing any of them changes every key: bump nothing, rebuild all. */
+#define DH_ROOT 0x6a09e667f3bcc908ull /* the key of the root: parent of a top-level label */
+#define DH_EXACT_SALT 0xbb67ae8584caa73bull /* dh_exact(S) = S ^ salt */
+#define DH_K_LABEL 0x9e3779b97f4a7c15ull /* label word mixing (2^64 / golden ratio) */
+#define DH_K_MIX1 0xff51afd7ed558ccdull /* dh_suffix: MurmurHash3's 64-bit finaliser */
+#define DH_K_MIX2 0xc4ceb9fe1a85ec53ull
+#define DH_KEY_NONE 0ull /* an empty cuckoo slot; dh_suffix and dh_exact never return it */
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/*
+ * 8 bytes at p as a little-endian word. On BPF, one 8-byte load: the verifier accepts
+ * unaligned map-value and stack reads on x86-64 (no strict alignment there), whereas clang
+ * splits a __builtin_memcpy of unknown alignment into 8 byte loads and 7 shifts for BPF.
+ * On the host, __builtin_memcpy, which compiles to one load.
+ */
+#ifdef __BPF__
+typedef __u64 __attribute__((may_alias)) dh_u64_alias;
+#endif
+static __always_inline __u64 dh_load64(const __u8 *p)
+{
+	__u64 w;
+
+#ifdef __BPF__
+	w = *(const dh_u64_alias *)p;
+#else
+	__builtin_memcpy(&w, p, sizeof(w));
+#endif
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/*
+ * ASCII lower case of 8 bytes at once (SWAR): 'A'..'Z' get 0x20 added; every other byte,
+ * 0x80..0xff included, is left alone. Per byte b with its high bit cleared (h = b & 0x7f, so no
+ * carry crosses bytes): h + 0x3f has bit 7 set iff h >= 'A', h + 0x25 iff h > 'Z'.
+ */
+static __always_inline __u64 dh_lower8(__u64 w)
+{
+	const __u64 hi = 0x8080808080808080ull;
+	__u64 h = w & 0x7f7f7f7f7f7f7f7full;
+	__u64 ge_a = h + 0x3f3f3f3f3f3f3f3full;
+	__u64 gt_z = h + 0x2525252525252525ull;
+	__u64 upper = (ge_a & ~gt_z) & ~w & hi;
+
+	return w | (upper >> 2);
+}
+
+/*
+ * The hash of one label: p holds len bytes (1..DH_MAX_LABEL, already lower-cased) and at least
+ * 8 readable bytes past the label end (whatever they hold: the tail is masked). The label is
+ * read as little-endian words, the last one zero-padded, each mixed in with a multiply and an
+ * xorshift, from a state seeded with the length. A label of up to 8 bytes without NUL bytes
+ * (every valid label) is hashed without collision. Constant bound: at most DH_LABEL_WORDS
+ * iterations, whatever len says; a len over DH_MAX_LABEL hashes the first 64 bytes only (the
+ * caller must not pass one: such a name cannot be examined).
+ */
+static __always_inline __u64 dh_label(const __u8 *p, __u32 len)
+{
+	__u64 h = len, w;
+	__u32 i, left;
+
+	for (i = 0; i < DH_LABEL_WORDS; i++) {
+		if (i * 8 >= len)
+			break;
+		w = dh_load64(p + i * 8);
+		left = len - i * 8;
+		if (left < 8)
+			w &= ~0ull >> ((8 - left) * 8);
+		h = (h ^ w) * DH_K_LABEL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/*
+ * The same hash reading exactly len bytes, one at a time: the reference form, for host code
+ * whose buffer has no readable tail, and for the test that the word form masks its tail.
+ */
+static __always_inline __u64 dh_label_bytes(const __u8 *p, __u32 len)
+{
+	__u64 h = len, w;
+	__u32 i, j;
+
+	for (i = 0; i < DH_LABEL_WORDS && i * 8 < len; i++) {
+		w = 0;
+		for (j = 0; j < 8 && i * 8 + j < len; j++)
+			w |= (__u64)p[i * 8 + j] << (j * 8);
+		h = (h ^ w) * DH_K_LABEL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/*
+ * The key of the suffix whose first label hashes to label and whose parent suffix has key
+ * parent (the root's: DH_ROOT or the instance root). MurmurHash3's finaliser is a bijection, so
+ * under one parent distinct label hashes give distinct keys. Never DH_KEY_NONE: 0 becomes 1.
+ */
+static __always_inline __u64 dh_suffix(__u64 parent, __u64 label)
+{
+	__u64 x = parent ^ label;
+
+	x ^= x >> 33;
+	x *= DH_K_MIX1;
+	x ^= x >> 33;
+	x *= DH_K_MIX2;
+	x ^= x >> 33;
+	return x ? x : 1;
+}
+
+/* The key of an exact-only entry for the name whose key is s. Never DH_KEY_NONE. */
+static __always_inline __u64 dh_exact(__u64 s)
+{
+	__u64 x = s ^ DH_EXACT_SALT;
+
+	return x ? x : 1;
+}
+
+/*
+ * The bloom filter: an array of __u64 words, a power of two of them, at least
+ * DH_BLOOM_BITS_PER_KEY bits per stored key. A key sets (and a lookup tests) three bits of one
+ * word, picked by three 6-bit fields of the key (bits 0..17); the word index comes from bits
+ * 18 and up. False positives: 0.79 % in theory at exactly 16 bits per key; 0.72 % measured
+ * over 1M keys at the 16.8 bits per key the power-of-two sizing gave (tests/unit).
+ */
+#define DH_BLOOM_BITS_PER_KEY 16
+#define DH_BLOOM_MIN_WORDS 64
+
+static __always_inline __u64 dh_bloom_mask(__u64 key)
+{
+	return (1ull << (key & 63)) | (1ull << ((key >> 6) & 63)) | (1ull << ((key >> 12) & 63));
+}
+
+/* nwords_mask: the number of words (a power of two) minus one. */
+static __always_inline __u32 dh_bloom_word(__u64 key, __u32 nwords_mask)
+{
+	return (__u32)(key >> 18) & nwords_mask;
+}
+
+/* Might key be stored? word is the bloom word dh_bloom_word() picked. No false negatives. */
+static __always_inline int dh_bloom_test(__u64 word, __u64 key)
+{
+	__u64 m = dh_bloom_mask(key);
+
+	return (word & m) == m;
+}
+
+/*
+ * The table: a bucketized cuckoo hash, an array of buckets (a power of two of them) of
+ * DOM_BUCKET_SLOTS keys each. A key lives in one of two buckets: dh_bucket1 (low 32 bits of
+ * the key) or dh_bucket2 (high 32 bits), independent choices (they may coincide). A lookup
+ * reads at most both buckets: 8 compares, constant bound. Empty slots hold DH_KEY_NONE with
+ * leaf DOM_LEAF_NONE. The builder keeps the load at or below about 85 %.
+ */
+#define DOM_BUCKET_SLOTS 4
+#define DOM_LEAF_NONE 0u
+
+struct dom_bucket {
+	__u64 key[DOM_BUCKET_SLOTS];
+	__u32 leaf[DOM_BUCKET_SLOTS];
+};
+ABI_ASSERT_SIZE(struct dom_bucket, 48);
+
+/* bucket_mask: the number of buckets (a power of two, at most 2^32) minus one. */
+static __always_inline __u32 dh_bucket1(__u64 key, __u32 bucket_mask)
+{
+	return (__u32)key & bucket_mask;
+}
+
+static __always_inline __u32 dh_bucket2(__u64 key, __u32 bucket_mask)
+{
+	return (__u32)(key >> 32) & bucket_mask;
+}
+
+/* The leaf of key in bucket b, or DOM_LEAF_NONE. key must not be DH_KEY_NONE. */
+static __always_inline __u32 dom_bucket_find(const struct dom_bucket *b, __u64 key)
+{
+	if (b->key[0] == key)
+		return b->leaf[0];
+	if (b->key[1] == key)
+		return b->leaf[1];
+	if (b->key[2] == key)
+		return b->leaf[2];
+	if (b->key[3] == key)
+		return b->leaf[3];
+	return DOM_LEAF_NONE;
+}
+
+/* Leaf flags. */
+#define DOM_LEAF_F_ALLOW 0x1 /* an allow entry at this key (at its name, for an exact key) */
+
+/*
+ * A leaf: what the entries at one key say, deduplicated (many keys share a leaf; leaf 0 is
+ * DOM_LEAF_NONE and never written). Built by user/domtable.c with the rule of ip_leaf:
+ *   flags:      DOM_LEAF_F_ALLOW when an allow entry sits at the key's name (for an exact key:
+ *               an exact or subtree allow entry at that name): then block_cats is 0.
+ *   block_cats: otherwise, the categories of the block entries at the key's name (for an exact
+ *               key: exact and subtree ones) and of the subtree block entries at its ancestors,
+ *               up to the nearest ancestor holding an allow entry. So a `games` entry under an
+ *               `adult` subtree still blocks as adult while games are allowed.
+ *   list_id:    the list of the entry at the key (allow lists first when allowed, else the
+ *               first list holding it), for the per-list hit counters.
+ */
+struct dom_leaf {
+	__u64 block_cats;
+	__u32 list_id;
+	__u16 flags; /* DOM_LEAF_F_* */
+	__u16 pad;
+};
+ABI_ASSERT_SIZE(struct dom_leaf, 16);
+
+#endif
