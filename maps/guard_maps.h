@@ -9,6 +9,8 @@
 
 #include "abi.h"
 #include "counters.h"
+#include "domain.h"
+#include "flow.h"
 #include "iptable.h"
 #include "policy.h"
 
@@ -27,6 +29,12 @@
 #define MAP_V6_TABLE v6_table
 #define MAP_V6_TRIE v6_trie
 #define MAP_IP_LEAVES ip_leaves
+/* The domain tables: MAP_DOM_BLOOM, MAP_DOM_TABLE, MAP_DOM_LEAVES (maps/domain.h), and: */
+#define MAP_DOM_CONFIG dom_config
+/* The name stage's state (maps/flow.h). */
+#define MAP_NAME_SCRATCH name_scratch
+#define MAP_TLS_FLOWS tls_flows
+#define MAP_TLS_PENDING tls_pending
 
 #define GUARD_STR_(x) #x
 #define GUARD_STR(x) GUARD_STR_(x)
@@ -38,6 +46,9 @@
 #define V6_TABLE_DEFAULT_GROUPS (IPT_ROOT_GROUPS + 1024)
 #define V6_TRIE_DEFAULT_ENTRIES 1024
 #define IP_LEAVES_DEFAULT 1024
+#define DOM_BLOOM_DEFAULT DH_BLOOM_MIN_WORDS
+#define DOM_TABLE_DEFAULT 16
+#define DOM_LEAVES_DEFAULT 16
 
 #ifdef __BPF__
 /* Definitions: included once, by bpf/guard.bpf.c. */
@@ -130,6 +141,58 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ip_leaf);
 } MAP_IP_LEAVES SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, DOM_BLOOM_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u64);
+} MAP_DOM_BLOOM SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, DOM_TABLE_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct dom_bucket);
+} MAP_DOM_TABLE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, DOM_LEAVES_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct dom_leaf);
+} MAP_DOM_LEAVES SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dom_config);
+} MAP_DOM_CONFIG SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct name_scratch);
+} MAP_NAME_SCRATCH SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOW_TLS_DEFAULT);
+	__type(key, struct flow_key);
+	__type(value, struct flow_tls);
+} MAP_TLS_FLOWS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOW_PENDING_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} MAP_TLS_PENDING SEC(".maps");
 #endif /* __BPF__ */
 
 #endif

@@ -68,16 +68,65 @@ struct run_record {
 };
 ABI_ASSERT_SIZE(struct run_record, 672);
 
-/* What the pipeline decided for the last packet on this CPU (only when cfg_trace is set). */
+/*
+ * What the pipeline decided for the last packet on this CPU (only when cfg_trace is set).
+ * leaf_id is an IP leaf (maps/iptable.h) unless flags has TRACE_F_DOMAIN: then a domain leaf
+ * (maps/domain.h), and match_label the first label of the name's suffix that matched (label 0
+ * is the whole name; the name itself is the one the frame carries, see source).
+ */
 struct guard_trace {
 	__u32 counter; /* enum guard_counter: the verdict counter */
 	__u32 list_id;
 	__u32 leaf_id;
 	__u32 group;
 	__u32 verdict; /* enum guard_verdict */
-	__u32 pad;
+	__u8 source; /* enum name_source: the name examined, NAME_SRC_NONE if none */
+	__u8 flags; /* TRACE_F_* */
+	__u8 match_label;
+	__u8 pad;
 };
 ABI_ASSERT_SIZE(struct guard_trace, 24);
+
+/* Where the name the pipeline examined came from. */
+enum name_source {
+	NAME_SRC_NONE = 0,
+	NAME_SRC_DNS_UDP = 1,
+	NAME_SRC_DNS_TCP = 2,
+	NAME_SRC_SNI = 3,
+	NAME_SRC_HTTP = 4,
+};
+
+#define TRACE_F_DOMAIN 0x1 /* leaf_id is a domain leaf */
+#define TRACE_F_EXACT 0x2 /* the whole name's exact-only key matched */
+
+/*
+ * The shape of the domain tables (map dom_config, one entry), written by the loader with them:
+ * the kernel lookup (bpf/lib/domain.h) needs the hash root and the two masks of maps/domain.h.
+ */
+struct dom_config {
+	__u64 root; /* the builder's root key (struct domtable.root) */
+	__u32 bloom_mask; /* bloom words - 1 (a power of two - 1) */
+	__u32 bucket_mask; /* cuckoo buckets - 1 (a power of two - 1) */
+	__u32 n_leaves; /* leaves written, for status */
+	__u32 flags; /* DOM_CFG_F_* */
+};
+ABI_ASSERT_SIZE(struct dom_config, 24);
+
+/* Some entry is exact-only: the whole name's exact key must be probed (one more probe). */
+#define DOM_CFG_F_EXACT 0x1
+
+/* Load-time actions (rodata cfg_dns_action, cfg_tcp_action): user/config.h's order. */
+enum guard_dns_action {
+	GUARD_DNS_DROP = 0,
+	GUARD_DNS_NXDOMAIN = 1,
+	GUARD_DNS_REFUSED = 2,
+	GUARD_DNS_SINKHOLE = 3,
+};
+
+enum guard_tcp_action {
+	GUARD_TCP_DROP = 0,
+	GUARD_TCP_RESET = 1,
+};
 
 /* The internal verdict of guard_classify(); each entry point maps it to XDP_* / TC_ACT_*. */
 enum guard_verdict {

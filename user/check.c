@@ -63,6 +63,108 @@ static bool decide_dir(const struct guard_policy *pol, int family, int dir, cons
 	return false;
 }
 
+/*
+ * The category to name for entry r: the first of its categories blocked under mask (what
+ * actually blocks), else its list's.
+ */
+static const char *rec_category(const struct guard_config *cfg, const struct guard_policy *pol,
+				const struct dom_rec *r, __u64 mask)
+{
+	__u64 on = r->block_cats & mask;
+
+	if (on && __builtin_ctzll(on) < cfg->n_categories)
+		return cfg->categories[__builtin_ctzll(on)];
+	return pol->lists[r->list_id].category;
+}
+
+static void print_dom_line(const struct check_opts *o, const struct guard_config *cfg,
+			   const struct guard_policy *pol, const char *verdict,
+			   const struct dom_rec *r, const char *note)
+{
+	const struct list_meta *m = r ? &pol->lists[r->list_id] : NULL;
+	const char *category = r ? rec_category(cfg, pol, r, pol->groups[0].block_mask) : NULL;
+
+	if (o->json) {
+		printf("{\"decision\": \"%s\", \"target\": \"%s\"", verdict, o->target);
+		if (r)
+			printf(", \"list\": \"%s\", \"category\": \"%s\", \"entry\": \"%s%s\", "
+			       "\"match\": \"%s\", \"lists_holding_entry\": %u",
+			       m->name, category, r->flags & DOMT_F_EXACT ? "full:" : "",
+			       domtable_name(&pol->dom, r),
+			       r->flags & DOMT_F_EXACT ? "exact" : "subtree", r->n_lists);
+		if (note)
+			printf(", \"note\": \"%s\"", note);
+		printf("}\n");
+		return;
+	}
+	if (r)
+		printf("%s %s list=%s category=%s entry=%s%s match=%s%s%s\n", verdict, o->target,
+		       m->name, category, r->flags & DOMT_F_EXACT ? "full:" : "",
+		       domtable_name(&pol->dom, r), r->flags & DOMT_F_EXACT ? "exact" : "subtree",
+		       note ? " " : "", note ? note : "");
+	else
+		printf("%s %s%s%s\n", verdict, o->target, note ? " " : "", note ? note : "");
+}
+
+/*
+ * A name: the kernel's decision from its leaf (domtable_lookup mirrors the kernel lookup), the
+ * entry behind it confirmed by string compare, so a 64-bit key collision cannot go unnoticed.
+ */
+static int check_name(const struct check_opts *o, const struct guard_config *cfg,
+		      const struct guard_policy *pol)
+{
+	const struct dom_rec *r;
+	const struct dom_leaf *l;
+	struct dom_match m;
+	__u64 mask = pol->groups[0].block_mask;
+	char name[DH_MAX_NAME + 3];
+	const char *why = NULL, *q = o->target;
+	int err;
+
+	/* as the lists are: lower case, a Unicode IDN in punycode (what the wire carries) */
+	if (!domain_normalize(o->target, name, sizeof(name), &why))
+		q = name;
+	err = domtable_lookup(&pol->dom, q, &m);
+
+	if (err == -ENAMETOOLONG) {
+		print_dom_line(o, cfg, pol, "pass", NULL,
+			       "(longer than 253 characters, 127 labels or a 63-byte label: the "
+			       "guard cannot examine it and counts it as such)");
+		return 0;
+	}
+	if (err) {
+		pr_warn("'%s' is neither an IP address nor a domain name (%s); give an address like "
+			"192.0.2.1 or a name like www.example.com\n",
+			o->target, why ? why : "empty label");
+		return 2;
+	}
+	if (m.leaf == DOM_LEAF_NONE) {
+		print_dom_line(o, cfg, pol, "pass", NULL, NULL);
+		return 0;
+	}
+	l = &pol->dom.leaves[m.leaf];
+	if (!m.rec) {
+		/* the kernel acts on the key alone: say what it does, and that it is a collision */
+		print_dom_line(
+			o, cfg, pol,
+			l->block_cats & mask	    ? "block" :
+			l->flags & DOM_LEAF_F_ALLOW ? "allow" :
+						      "pass",
+			m.key_rec,
+			"(64-bit key collision: the guard treats this name as the entry shown)");
+		return 0;
+	}
+	r = domtable_decider(&pol->dom, &m, mask);
+	if (l->block_cats & mask)
+		print_dom_line(o, cfg, pol, "block", r ? r : m.rec, NULL);
+	else if (l->flags & DOM_LEAF_F_ALLOW)
+		print_dom_line(o, cfg, pol, "allow", r ? r : m.rec, NULL);
+	else
+		print_dom_line(o, cfg, pol, "pass", m.rec,
+			       "(category not blocked for this client now)");
+	return 0;
+}
+
 int check_run(const struct check_opts *o)
 {
 	struct guard_config *cfg = NULL;
@@ -85,17 +187,18 @@ int check_run(const struct check_opts *o)
 		pr_warn("--client '%s': %s\n", o->client, why);
 		return 2;
 	}
-	if (ip_prefix_parse(o->target, &target, false, &why) ||
-	    target.plen != (target.family == 4 ? 32 : 128)) {
-		/* XXX: names are decided once the domain stage lands (issue 3). */
-		pr_warn("'%s' is not an IP address: this version checks IPv4/IPv6 addresses\n",
-			o->target);
+	if (strchr(o->target, '/')) {
+		pr_warn("'%s': give one address, not a prefix\n", o->target);
 		return 2;
 	}
 	if (config_load(o->config_path, &diag, &cfg))
 		goto cleanup;
 	if (policy_build(cfg, &diag, &pol))
 		goto cleanup;
+	if (ip_prefix_parse(o->target, &target, false, &why)) {
+		ret = check_name(o, cfg, pol);
+		goto cleanup;
+	}
 
 	/* as a destination first, as the kernel does; then as a source */
 	if (!decide_dir(pol, target.family, IPT_DIR_DST, target.addr, &dec) && pol->ipt.has_src) {

@@ -58,6 +58,46 @@ static int update(struct bpf_map *map, __u32 key, const void *val, size_t size)
 	return err;
 }
 
+/*
+ * The domain tables (maps/domain.h): bloom words, cuckoo buckets and leaves through mmap, then
+ * the one dom_config entry that gives the program their shape and the hash root.
+ */
+static int fill_domains(struct guard *skel, const struct domtable *dt)
+{
+	struct dom_config dc = {
+		.root = dt->root,
+		.bloom_mask = dt->bloom_words - 1,
+		.bucket_mask = dt->n_buckets - 1,
+		.n_leaves = dt->n_leaves,
+		.flags = dt->n_exact ? DOM_CFG_F_EXACT : 0,
+	};
+	int err;
+
+	if (!dt->built && dt->n_entries == 0) {
+		/* no domain entry at all: the maps keep their default sizes, all zero (empty) */
+		dc.bloom_mask = DOM_BLOOM_DEFAULT - 1;
+		dc.bucket_mask = DOM_TABLE_DEFAULT - 1;
+		dc.n_leaves = 0;
+		return update(skel->maps.MAP_DOM_CONFIG, 0, &dc, sizeof(dc));
+	}
+	if (!dt->built) {
+		pr_warn("the domain tables were not built (domtable_build): a caller bug\n");
+		return -EINVAL;
+	}
+	err = fill_mmap(skel->maps.MAP_DOM_BLOOM, dt->bloom,
+			(size_t)dt->bloom_words * sizeof(*dt->bloom));
+	if (!err)
+		err = fill_mmap(skel->maps.MAP_DOM_TABLE, dt->table,
+				(size_t)dt->n_buckets * sizeof(*dt->table));
+	if (!err)
+		err = fill_mmap(skel->maps.MAP_DOM_LEAVES, dt->leaves,
+				(size_t)dt->n_leaves * sizeof(*dt->leaves));
+	/* last: the program reads the tables only once it knows their shape */
+	if (!err)
+		err = update(skel->maps.MAP_DOM_CONFIG, 0, &dc, sizeof(dc));
+	return err;
+}
+
 int loader_fill(struct guard *skel, const struct guard_policy *pol)
 {
 	const struct iptable *t = &pol->ipt;
@@ -73,7 +113,8 @@ int loader_fill(struct guard *skel, const struct guard_policy *pol)
 		err = fill_mmap(skel->maps.MAP_V4_RUNS, t->v4_runs,
 				(size_t)t->n_v4_runs * sizeof(*t->v4_runs));
 	if (!err)
-		err = fill_mmap(skel->maps.MAP_V6_TABLE, t->v6, (size_t)t->v6_groups * sizeof(*t->v6));
+		err = fill_mmap(skel->maps.MAP_V6_TABLE, t->v6,
+				(size_t)t->v6_groups * sizeof(*t->v6));
 	if (err)
 		return err;
 	for (r = 0; r < t->n_v6_rules; r++) {
@@ -90,6 +131,9 @@ int loader_fill(struct guard *skel, const struct guard_policy *pol)
 		if (err)
 			return err;
 	}
+	err = fill_domains(skel, &pol->dom);
+	if (err)
+		return err;
 	/* every slot: a reused map may hold the lists of an older config */
 	for (i = 0; i < GUARD_MAX_LISTS; i++) {
 		struct list_meta none = { 0 };
@@ -108,6 +152,36 @@ int loader_fill(struct guard *skel, const struct guard_policy *pol)
 	return 0;
 }
 
+/* user/config.h's action enums are the program's (maps/policy.h), in the same order. */
+_Static_assert((int)DNS_ACT_DROP == (int)GUARD_DNS_DROP &&
+		       (int)DNS_ACT_NXDOMAIN == (int)GUARD_DNS_NXDOMAIN &&
+		       (int)DNS_ACT_REFUSED == (int)GUARD_DNS_REFUSED &&
+		       (int)DNS_ACT_SINKHOLE == (int)GUARD_DNS_SINKHOLE,
+	       "DNS actions");
+_Static_assert((int)TCP_ACT_DROP == (int)GUARD_TCP_DROP &&
+		       (int)TCP_ACT_RESET == (int)GUARD_TCP_RESET,
+	       "TCP actions");
+
+/* The answer knobs (rodata): the policy's actions, or the defaults when it has none. */
+static void set_actions(struct guard *skel, const struct guard_actions *a)
+{
+	struct guard__rodata *ro = skel->rodata;
+
+	if (!a->set) {
+		ro->cfg_dns_action = GUARD_DNS_NXDOMAIN;
+		ro->cfg_tcp_action = GUARD_TCP_RESET;
+		ro->cfg_block_ttl = 10; /* user/config.c: CFG_DEFAULT_BLOCK_TTL */
+		return;
+	}
+	ro->cfg_dns_action = (__u32)a->dns_action;
+	ro->cfg_tcp_action = (__u32)a->tcp_action;
+	ro->cfg_block_ttl = a->block_ttl;
+	ro->cfg_sinkhole4_set = a->has_sinkhole4;
+	ro->cfg_sinkhole6_set = a->has_sinkhole6;
+	memcpy((void *)ro->cfg_sinkhole4, a->sinkhole4, sizeof(a->sinkhole4));
+	memcpy((void *)ro->cfg_sinkhole6, a->sinkhole6, sizeof(a->sinkhole6));
+}
+
 int loader_load(const struct guard_policy *pol, const struct loader_opts *o, struct guard **out)
 {
 	const struct iptable *t = &pol->ipt;
@@ -124,15 +198,16 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 	}
 	skel->rodata->cfg_trace = o && o->trace;
 	skel->rodata->cfg_has_src = t->has_src;
+	set_actions(skel, &pol->act);
 	err = bpf_map__set_max_entries(skel->maps.MAP_V4_TABLE,
 				       with_headroom(t->v4_groups, h, IPT_ROOT_GROUPS));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.MAP_V4_L3,
 					       with_headroom(t->n_v4_l3, h, 16));
 	if (!err)
-		err = bpf_map__set_max_entries(
-			skel->maps.MAP_V4_RUNS,
-			with_headroom(t->n_v4_runs / IPT_RUNS_PER_CHUNK + 1, h, 16));
+		err = bpf_map__set_max_entries(skel->maps.MAP_V4_RUNS,
+					       with_headroom(t->n_v4_runs / IPT_RUNS_PER_CHUNK + 1,
+							     h, 16));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.MAP_V6_TABLE,
 					       with_headroom(t->v6_groups, h, IPT_ROOT_GROUPS));
@@ -142,6 +217,13 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.MAP_IP_LEAVES,
 					       with_headroom(t->n_leaves, h, 16));
+	/* the domain maps: the built sizes, powers of two (dom_config holds the masks) */
+	if (!err && pol->dom.built)
+		err = bpf_map__set_max_entries(skel->maps.MAP_DOM_BLOOM, pol->dom.bloom_words);
+	if (!err && pol->dom.built)
+		err = bpf_map__set_max_entries(skel->maps.MAP_DOM_TABLE, pol->dom.n_buckets);
+	if (!err && pol->dom.built)
+		err = bpf_map__set_max_entries(skel->maps.MAP_DOM_LEAVES, pol->dom.n_leaves);
 	if (!err && o && o->reuse_counters_fd >= 0)
 		err = bpf_map__reuse_fd(skel->maps.MAP_COUNTERS, o->reuse_counters_fd);
 	if (!err && o && o->reuse_list_hits_fd >= 0)

@@ -58,8 +58,8 @@ typedef int (*reg_entry_fn)(void *ctx, const struct reg_entry *e);
 int registry_parse_file(const char *path, reg_entry_fn fn, void *ctx, struct diag *d,
 			struct reg_stats *st);
 /* The same over a buffer (tests, fuzzing); name is used in messages; no includes followed. */
-int registry_parse_buffer(const char *name, const char *buf, size_t len, reg_entry_fn fn,
-			  void *ctx, struct diag *d, struct reg_stats *st);
+int registry_parse_buffer(const char *name, const char *buf, size_t len, reg_entry_fn fn, void *ctx,
+			  struct diag *d, struct reg_stats *st);
 
 /*
  * Normalise a domain name in place into out (at least 254 bytes): lower case, trailing dot

@@ -139,7 +139,9 @@ static const char *match_of(const struct guard_policy *pol, const struct guard_t
 }
 
 struct replay_run_state {
-	int prog_fd, trace_fd, ncpu;
+	int prog_fd, trace_fd, scratch_fd, ncpu;
+	int cpu; /* the CPU the last run recorded its decision on */
+	struct name_scratch *scratch; /* ncpu slots of the name stage's scratch, read back */
 	struct guard_trace *unset; /* ncpu slots of TRACE_UNSET */
 	struct guard_trace *seen; /* ncpu slots read back */
 	__u8 *out; /* data_out */
@@ -203,6 +205,7 @@ static int run_frame(struct replay_run_state *s, const struct pcap_frame *f, str
 	}
 	*t = s->seen[found];
 	*retval = ta.retval;
+	s->cpu = found;
 	return 0;
 }
 
@@ -225,11 +228,43 @@ static void judge_runt(const struct pcap_frame *f, struct guard_trace *t, __u32 
 		(unsigned long long)f->index, f->caplen, guard_counter_info[t->counter].name);
 }
 
+/*
+ * A domain match, as "LIST:ENTRY": the name the program examined is still in its per-CPU
+ * scratch (struct name_buf: b[0] is a leading dot, dot[i] the dot before label i); the suffix
+ * that matched starts at label match_label, and the policy's record of that suffix names it.
+ */
+static const char *domain_match_of(const struct guard_policy *pol, struct replay_run_state *s,
+				   const struct guard_trace *t, char *buf, size_t len)
+{
+	const char *list = t->list_id < pol->n_lists ? pol->lists[t->list_id].name : "?";
+	const struct name_buf *nb;
+	const struct dom_rec *r = NULL;
+	char suffix[DH_MAX_NAME + 1];
+	__u32 zero = 0, start;
+
+	if (s->scratch_fd >= 0 && !bpf_map_lookup_elem(s->scratch_fd, &zero, s->scratch)) {
+		nb = &s->scratch[s->cpu].nb;
+		start = (__u32)nb->dot[t->match_label & NAME_MAX_LABELS] + 1;
+		if (nb->len <= DH_MAX_NAME && start <= (__u32)nb->len) {
+			memcpy(suffix, nb->b + start, nb->len + 1 - start);
+			suffix[nb->len + 1 - start] = '\0';
+			r = domtable_find(&pol->dom, suffix, t->flags & TRACE_F_EXACT);
+		}
+	}
+	if (!r) {
+		snprintf(buf, len, "%s:?", list);
+		return buf;
+	}
+	snprintf(buf, len, "%s:%s%s", list, r->flags & DOMT_F_EXACT ? "full:" : "",
+		 domtable_name(&pol->dom, r));
+	return buf;
+}
+
 int replay_policy(const struct guard_policy *pol, const char *pcap_path,
 		  const struct replay_opts *o, FILE *out, unsigned long *frames_done)
 {
 	struct loader_opts lo = LOADER_OPTS_INIT;
-	struct replay_run_state s = { .prog_fd = -1 };
+	struct replay_run_state s = { .prog_fd = -1, .scratch_fd = -1 };
 	struct pcap_reader *pr = NULL;
 	char errbuf[PCAP_ERRBUF_LEN];
 	struct guard *skel = NULL;
@@ -252,8 +287,9 @@ int replay_policy(const struct guard_policy *pol, const char *pcap_path,
 	}
 	s.unset = calloc(s.ncpu, sizeof(*s.unset));
 	s.seen = calloc(s.ncpu, sizeof(*s.seen));
+	s.scratch = calloc(s.ncpu, sizeof(*s.scratch));
 	s.out = malloc(REPLAY_OUT_LEN);
-	if (!s.unset || !s.seen || !s.out) {
+	if (!s.unset || !s.seen || !s.scratch || !s.out) {
 		err = -ENOMEM;
 		pr_warn("out of memory\n");
 		goto cleanup;
@@ -265,11 +301,12 @@ int replay_policy(const struct guard_policy *pol, const char *pcap_path,
 		goto cleanup;
 	s.prog_fd = bpf_program__fd(skel->progs.guard_xdp);
 	s.trace_fd = bpf_map__fd(skel->maps.MAP_TRACE);
+	s.scratch_fd = bpf_map__fd(skel->maps.MAP_NAME_SCRATCH);
 
 	while ((ret = pcap_reader_next(pr, &f)) == 1) {
 		struct guard_trace t = { 0 };
 		const char *verdict;
-		char match[LIST_NAME_LEN + 72];
+		char match[LIST_NAME_LEN + DH_MAX_NAME + 16];
 		__u32 retval = XDP_PASS;
 
 		if (f.caplen < ETH_HLEN) {
@@ -300,7 +337,9 @@ int replay_policy(const struct guard_policy *pol, const char *pcap_path,
 				(unsigned long long)f.index, t.verdict, retval, verdict);
 		fprintf(out, "%llu\t%s\t%s\t%s\n", (unsigned long long)f.index, verdict,
 			guard_counter_info[t.counter].name,
-			match_of(pol, &t, &f, match, sizeof(match)));
+			t.flags & TRACE_F_DOMAIN ?
+				domain_match_of(pol, &s, &t, match, sizeof(match)) :
+				match_of(pol, &t, &f, match, sizeof(match)));
 		(*frames_done)++;
 	}
 	if (ret < 0) {
@@ -316,6 +355,7 @@ cleanup:
 	pcap_reader_close(pr);
 	free(s.unset);
 	free(s.seen);
+	free(s.scratch);
 	free(s.out);
 	return err;
 }

@@ -3,7 +3,8 @@
  * Counting, BPF side: guard_count() on the per-CPU counter array (maps/counters.h), per-list
  * hits, the notes a parse collected, and the one exit every packet takes: guard_verdict() counts
  * exactly one verdict counter and writes the trace; drops go through guard_drop(), passes
- * through guard_pass(). Included by bpf/guard.bpf.c after maps/guard_maps.h and its cfg_trace
+ * through guard_pass(), answers (the frame rewritten to go back) through guard_verdict() with
+ * GV_ANSWER. Included by bpf/guard.bpf.c after maps/guard_maps.h and its cfg_trace
  * knob (`const volatile __u32 cfg_trace`).
  */
 #ifndef BPFGUARD_BPF_LIB_COUNTERS_H
@@ -52,7 +53,7 @@ static __always_inline void guard_count_notes(__u32 notes, __u64 bytes)
 
 	if (!notes) /* the common case: one branch */
 		return;
-	/* Unrolled: an AND and a branch per note; the loop cost three times that. */
+		/* Unrolled: an AND and a branch per note; the loop cost three times that. */
 #pragma unroll
 	for (i = 0; i < PARSE_NOTES; i++)
 		if (notes & (1u << i))
@@ -76,6 +77,9 @@ static __always_inline int guard_verdict(struct pkt_ctx *pc, __u32 counter, int 
 			t->leaf_id = pc->leaf_id;
 			t->group = pc->group;
 			t->verdict = verdict;
+			t->source = pc->source;
+			t->flags = pc->trace_flags;
+			t->match_label = pc->match_label;
 			t->pad = 0;
 		}
 	}

@@ -167,7 +167,9 @@ struct parse_result {
 	const void *l4; /* the TCP/UDP header, NULL for other L4 and later fragments */
 	const void *payload; /* after the TCP/UDP header (may equal data_end), or NULL */
 	__u32 notes; /* NOTE_BIT() of each note counter */
-	__u16 l3_proto; /* PARSE_ETH_P_IP / _IPV6, host order */
+	/* the IP packet's length by its header (v6: 40 + payload length); 0 (v4 TSO) or less than
+	 * the headers (v6 jumbogram): unknown */
+	__u16 ip_len;
 	__u16 sport; /* TCP/UDP ports, host order; 0 when there is no L4 header */
 	__u16 dport;
 	__u8 family; /* 4 or 6 */
@@ -244,6 +246,7 @@ PARSE_FN int parse_ipv4(struct hdr_cursor *nh, const void *data_end, struct pars
 		return PARSE_ERR(GC_PASS_TRUNCATED);
 	if (hlen > sizeof(*ip))
 		r->notes |= NOTE_BIT(GC_NOTE_IPV4_OPTIONS);
+	r->ip_len = (__u16)tot_len; /* 0 for TSO: unknown */
 
 	frag = parse_ntohs(ip->frag_off);
 	if (frag & (PARSE_IPV4_MF | PARSE_IPV4_OFFSET))
@@ -319,6 +322,8 @@ PARSE_FN int parse_ipv6(struct hdr_cursor *nh, const void *data_end, struct pars
 	if ((ip6->ver_tc[0] >> 4) != 6)
 		return PARSE_ERR(GC_PASS_BAD_HEADER);
 	r->family = 6;
+	/* a jumbogram (hop-by-hop option) says 0: 40, shorter than its headers, read as unknown */
+	r->ip_len = (__u16)(parse_ntohs(ip6->payload_len) + sizeof(*ip6));
 	__builtin_memcpy(r->saddr, ip6->saddr, sizeof(ip6->saddr));
 	__builtin_memcpy(r->daddr, ip6->daddr, sizeof(ip6->daddr));
 	nexthdr = ip6->nexthdr;
@@ -427,7 +432,6 @@ PARSE_FN int parse_packet(const void *data, const void *data_end, __u8 vlan_hw,
 	proto = parse_ethhdr(&nh, data_end, r);
 	if (proto < 0)
 		return proto;
-	r->l3_proto = (__u16)proto;
 	if (proto == PARSE_ETH_P_IP)
 		ret = parse_ipv4(&nh, data_end, r);
 	else if (proto == PARSE_ETH_P_IPV6)

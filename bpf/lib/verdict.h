@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The IP rule verdict (DESIGN.md "The packet path", steps 3 and 5): the destination's leaf,
+ * The IP rule decision (DESIGN.md "The packet path", steps 3 and 5): the destination's leaf,
  * then the source's when cfg_has_src is set, judged against the client group's block mask.
- * BPF only; included by bpf/guard.bpf.c after maps/guard_maps.h and the cfg_* knobs.
+ * guard_ip_decide() decides without counting (a name may still decide, bpf/lib/names.h);
+ * guard_ip_finish() counts and returns that decision. BPF only; included by bpf/guard.bpf.c
+ * after maps/guard_maps.h and the cfg_* knobs.
  */
 #ifndef BPFGUARD_BPF_LIB_VERDICT_H
 #define BPFGUARD_BPF_LIB_VERDICT_H
@@ -23,21 +25,16 @@ static __always_inline __u32 ip_leaf_of(__u8 family, __u32 dir, const __u8 *addr
 }
 
 /*
- * What leaf says under the block mask of group: drop_counter (DROP_IP_DST/SRC) when one of its block
+ * What leaf says under block mask mask: drop_counter (DROP_IP_DST/SRC) when one of its block
  * categories is blocked, PASS_ALLOW for an allow entry, PASS_CATEGORY_OFF for a block entry
  * whose categories are all off, PASS_NOMATCH otherwise. *list_id gets the leaf's list.
  */
-static __always_inline __u32 ip_judge(__u32 leaf, __u32 group, __u32 drop_counter, __u32 *list_id)
+static __always_inline __u32 ip_judge(__u32 leaf, __u64 mask, __u32 drop_counter, __u32 *list_id)
 {
-	const struct group_policy *gp;
 	const struct ip_leaf *l;
-	__u64 mask;
 
 	if (leaf == IPT_LEAF_NONE)
 		return GC_PASS_NOMATCH;
-	/* the group's mask only when something matched: most packets match nothing */
-	gp = bpf_map_lookup_elem(&MAP_GROUP_POLICY, &group);
-	mask = gp ? gp->block_mask : 0;
 	l = bpf_map_lookup_elem(&MAP_IP_LEAVES, &leaf);
 	if (!l) /* a leaf id beyond the leaf map: the loader sizes it, so this is defensive */
 		return GC_PASS_NOMATCH;
@@ -51,26 +48,39 @@ static __always_inline __u32 ip_judge(__u32 leaf, __u32 group, __u32 drop_counte
 	return GC_PASS_NOMATCH;
 }
 
-/*
- * Judge a parsed packet by its addresses. The destination first; the source (only when
- * cfg_has_src) when the destination did not drop: a source drop wins, otherwise the source
- * decides only if the destination matched nothing. The deciding entry's list gets a hit when
- * it drops or allows. Returns the verdict through guard_drop()/guard_pass().
- */
-static __always_inline int guard_ip_verdict(struct pkt_ctx *pc, const struct parse_result *r)
+static __always_inline int guard_is_ip_drop(__u32 counter)
 {
-	__u32 leaf, list_id = 0, counter;
+	return counter == GC_DROP_IP_DST || counter == GC_DROP_IP_SRC;
+}
 
-	/* XXX: client groups come with the policy engine (issue 4); everyone is group 0 for now. */
-	pc->group = 0;
+/*
+ * Decide a parsed packet by its addresses, without counting. The destination first; the
+ * source (only when cfg_has_src) when the destination did not drop: a source drop wins,
+ * otherwise the source decides only if the destination matched nothing. Sets pc->group,
+ * block_mask, leaf_id, list_id. Returns the verdict counter.
+ */
+static __always_inline __u32 guard_ip_decide(struct pkt_ctx *pc, const struct parse_result *r)
+{
+	const struct group_policy *gp;
+	__u32 leaf, list_id = 0, counter, group = 0;
+
+	/*
+	 * XXX: client groups come with the policy engine (issue 4); everyone is group 0.
+	 * A local key, not &pc->group: a pc field whose address reaches a helper makes clang keep
+	 * all of pc in memory, and pc->hook would no longer be a constant the helpers of the
+	 * other hooks compile away with.
+	 */
+	pc->group = group;
+	gp = bpf_map_lookup_elem(&MAP_GROUP_POLICY, &group);
+	pc->block_mask = gp ? gp->block_mask : 0;
 
 	leaf = ip_leaf_of(r->family, IPT_DIR_DST, r->daddr);
-	counter = ip_judge(leaf, pc->group, GC_DROP_IP_DST, &list_id);
+	counter = ip_judge(leaf, pc->block_mask, GC_DROP_IP_DST, &list_id);
 	if (cfg_has_src && counter != GC_DROP_IP_DST) {
 		__u32 sleaf, slist = 0, scounter;
 
 		sleaf = ip_leaf_of(r->family, IPT_DIR_SRC, r->saddr);
-		scounter = ip_judge(sleaf, pc->group, GC_DROP_IP_SRC, &slist);
+		scounter = ip_judge(sleaf, pc->block_mask, GC_DROP_IP_SRC, &slist);
 		if (scounter == GC_DROP_IP_SRC || counter == GC_PASS_NOMATCH) {
 			counter = scounter;
 			leaf = sleaf;
@@ -83,12 +93,21 @@ static __always_inline int guard_ip_verdict(struct pkt_ctx *pc, const struct par
 	}
 	pc->leaf_id = leaf;
 	pc->list_id = list_id;
-	if (counter == GC_DROP_IP_DST || counter == GC_DROP_IP_SRC) {
-		guard_list_hit(list_id, pc->bytes);
+	return counter;
+}
+
+/*
+ * Count the IP decision counter (from guard_ip_decide) and return its verdict. The deciding
+ * entry's list gets a hit when it drops or allows.
+ */
+static __always_inline int guard_ip_finish(struct pkt_ctx *pc, __u32 counter)
+{
+	if (guard_is_ip_drop(counter)) {
+		guard_list_hit(pc->list_id, pc->bytes);
 		return guard_drop(pc, counter);
 	}
 	if (counter == GC_PASS_ALLOW)
-		guard_list_hit(list_id, pc->bytes);
+		guard_list_hit(pc->list_id, pc->bytes);
 	return guard_pass(pc, counter);
 }
 

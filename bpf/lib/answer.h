@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Answers in place: a blocked DNS query over UDP becomes its own answer (NXDOMAIN, REFUSED,
+ * sinkhole or NODATA: bpf/lib/dns.h builds the message), a blocked TCP segment (TLS
+ * ClientHello, HTTP request, DNS over TCP) becomes a reset to its sender. Ethernet and IP
+ * addresses and the ports are swapped, lengths and every checksum rewritten; the frame is
+ * resized with bpf_xdp_adjust_tail() (XDP) or bpf_skb_change_tail() (TC), after which every
+ * packet pointer is reloaded. The entry point sends it back (XDP_TX; TC: bpf_redirect() to
+ * the interface it came from). BPF only; included by bpf/lib/names.h after the cfg_* knobs.
+ *
+ * Shapes that are not answered (the caller drops them instead): IPv4 with options, IPv6 with
+ * extension headers (a routing header would make the swapped addresses wrong), fragments.
+ */
+#ifndef BPFGUARD_BPF_LIB_ANSWER_H
+#define BPFGUARD_BPF_LIB_ANSWER_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "bpf/lib/ctx.h"
+#include "bpf/lib/dns.h"
+#include "bpf/lib/parse.h"
+
+#define ANS_TCP_FIN 0x01
+#define ANS_TCP_SYN 0x02
+#define ANS_TCP_RST 0x04
+#define ANS_TCP_ACK 0x10
+#define ANS_L3_OFF_MAX (14 + 8) /* Ethernet and two VLAN tags */
+
+/* Copy len bytes at offset off of the frame to to (a map value): the hook's helper. */
+static __always_inline long guard_load(struct pkt_ctx *pc, __u32 off, void *to, __u32 len)
+{
+	if (pc->hook == GUARD_HOOK_XDP)
+		return bpf_xdp_load_bytes(pc->ctx, off, to, len);
+	return bpf_skb_load_bytes(pc->ctx, off, to, len);
+}
+
+static __always_inline long guard_store(struct pkt_ctx *pc, __u32 off, void *from, __u32 len)
+{
+	if (pc->hook == GUARD_HOOK_XDP)
+		return bpf_xdp_store_bytes(pc->ctx, off, from, len);
+	return bpf_skb_store_bytes(pc->ctx, off, from, len, 0);
+}
+
+/* Headers kept in front of an answer: Ethernet, two VLAN tags, an IPv6 header. */
+#define ANS_KEEP_MAX (ANS_L3_OFF_MAX + 40)
+
+/*
+ * Grow an XDP frame by delta bytes at the head, then move its first keep bytes (the headers)
+ * to the new start: the same frame as growing at the tail, for drivers that leave little
+ * tailroom (veth hands XDP its skb's own buffer, whose tailroom depends on the allocation
+ * size), while XDP guarantees XDP_PACKET_HEADROOM in front. Returns 0 or -1.
+ */
+static __always_inline int ans_grow_head(struct xdp_md *x, __u32 delta, __u32 keep)
+{
+	__u32 zero = 0;
+	struct name_scratch *sc = bpf_map_lookup_elem(&MAP_NAME_SCRATCH, &zero);
+	/* the HTTP bytes are done with once an answer is being sent; no room on the stack */
+	__u8 *buf;
+
+	if (!sc || keep == 0 || keep > ANS_KEEP_MAX || delta > 256)
+		return -1;
+	buf = sc->http;
+	if (bpf_xdp_adjust_head(x, -(int)delta))
+		return -1;
+	if (bpf_xdp_load_bytes(x, delta, buf, keep) || bpf_xdp_store_bytes(x, 0, buf, keep))
+		return -1;
+	return 0;
+}
+
+/*
+ * Resize the frame to len bytes, keeping its first keep bytes (the headers), and reload the
+ * packet pointers. Returns 0 or -1.
+ */
+static __always_inline int ans_resize(struct pkt_ctx *pc, __u32 len, __u32 keep)
+{
+	if (pc->hook == GUARD_HOOK_XDP) {
+		struct xdp_md *x = pc->ctx;
+		int delta = (int)len - (int)pc->bytes;
+
+		if (bpf_xdp_adjust_tail(x, delta) &&
+		    (delta <= 0 || ans_grow_head(x, (__u32)delta, keep)))
+			return -1;
+		pc->data = (void *)(long)x->data;
+		pc->data_end = (void *)(long)x->data_end;
+	} else {
+		struct __sk_buff *skb = pc->ctx;
+
+		if (bpf_skb_change_tail(skb, len, 0))
+			return -1;
+		/* the headers must be linear to be rewritten in place */
+		if ((void *)(long)skb->data + ANS_L3_OFF_MAX + 60 > (void *)(long)skb->data_end)
+			bpf_skb_pull_data(skb,
+					  len < ANS_L3_OFF_MAX + 60 ? len : ANS_L3_OFF_MAX + 60);
+		pc->data = (void *)(long)skb->data;
+		pc->data_end = (void *)(long)skb->data_end;
+	}
+	return 0;
+}
+
+/* Fold a sum of 16-bit words (in memory order) into the Internet checksum. */
+static __always_inline __u16 ans_fold(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+/* The pseudo header's sum: both addresses (either order), protocol, L4 length. */
+static __always_inline __u64 ans_pseudo(const struct name_pkt *k, __u8 proto, __u32 len)
+{
+	const __u16 *s = (const __u16 *)k->saddr, *d = (const __u16 *)k->daddr;
+	__u64 sum = (__u64)bpf_htons(proto) + bpf_htons((__u16)len);
+
+	sum += (__u64)s[0] + s[1] + d[0] + d[1];
+	if (k->family == 6)
+		sum += (__u64)s[2] + s[3] + s[4] + s[5] + s[6] + s[7] + d[2] + d[3] + d[4] + d[5] +
+		       d[6] + d[7];
+	return sum;
+}
+
+/*
+ * Turn the headers up to L4 around: MAC addresses swapped, IP addresses swapped (from the
+ * parse's copies), IP lengths for l4_len bytes of L4, TTL / hop limit 64, IPv4 checksum.
+ * l3_off is the IP header's offset. Returns 0 or -1 (the frame is too short: not expected).
+ */
+static __always_inline int ans_turn_ip(struct pkt_ctx *pc, const struct name_pkt *k, __u32 l3_off,
+				       __u32 l4_len)
+{
+	struct hdr_eth *eth = pc->data;
+	__u8 mac[6];
+
+	if ((void *)(eth + 1) > pc->data_end || l3_off > ANS_L3_OFF_MAX)
+		return -1;
+	NAME_CLAMP(l3_off, 0x1f);
+	__builtin_memcpy(mac, eth->dst, 6);
+	__builtin_memcpy(eth->dst, eth->src, 6);
+	__builtin_memcpy(eth->src, mac, 6);
+	if (k->family == 4) {
+		struct hdr_ipv4 *ip = pc->data + l3_off;
+		const __u16 *w = (const __u16 *)ip;
+		__u64 sum;
+
+		if ((void *)(ip + 1) > pc->data_end)
+			return -1;
+		__builtin_memcpy(ip->saddr, k->daddr, 4);
+		__builtin_memcpy(ip->daddr, k->saddr, 4);
+		ip->tot_len = bpf_htons((__u16)(sizeof(*ip) + l4_len));
+		ip->frag_off &= bpf_htons(0x4000); /* DF stays; never a fragment here */
+		ip->ttl = 64;
+		ip->check = 0;
+		sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7] + w[8] + w[9];
+		ip->check = ans_fold(sum);
+	} else {
+		struct hdr_ipv6 *ip6 = pc->data + l3_off;
+
+		if ((void *)(ip6 + 1) > pc->data_end)
+			return -1;
+		__builtin_memcpy(ip6->saddr, k->daddr, 16);
+		__builtin_memcpy(ip6->daddr, k->saddr, 16);
+		ip6->payload_len = bpf_htons((__u16)l4_len);
+		ip6->hop_limit = 64;
+	}
+	return 0;
+}
+
+/*
+ * The UDP query of q (its DNS message at offset dns_off of the frame) becomes the answer of
+ * kind, built in a (the scratch's answer buffer, ANS_BUF_LEN bytes): UDP header, the DNS
+ * answer with the question copied from the frame, the UDP checksum over both with the pseudo
+ * header; then the frame is resized and turned around and the buffer written behind the IP
+ * header. Returns 0; -2 when the frame could not be resized (it is unchanged); -1 when it
+ * could not be rewritten (the caller drops it).
+ */
+static __always_inline int ans_dns_udp(struct pkt_ctx *pc, const struct name_pkt *k, __u8 *a,
+				       const struct dns_query *q, __u32 dns_off, __u32 kind,
+				       const struct dns_answer_cfg *cfg)
+{
+	__u32 l3_off = k->l3_off;
+	__u32 l4_off =
+		l3_off + (k->family == 4 ? sizeof(struct hdr_ipv4) : sizeof(struct hdr_ipv6));
+	__u32 qlen = (__u32)q->wire + 4, mlen, total, sz;
+	__u64 sum;
+
+	if (l3_off > ANS_L3_OFF_MAX || qlen > NAME_MAX_WIRE + 4 || qlen < 5)
+		return -1;
+	NAME_CLAMP(qlen, 0x1ff);
+	if (qlen == 0 || guard_load(pc, dns_off + 12, a + 8 + 12, qlen))
+		return -1;
+	mlen = dns_build_answer(a + 8, q, kind, cfg);
+	if (!mlen || mlen > DNS_ANSWER_MAX)
+		return -1;
+	total = 8 + mlen;
+	NAME_CLAMP(total, 0x1ff);
+	a[0] = (__u8)(k->dport >> 8);
+	a[1] = (__u8)k->dport;
+	a[2] = (__u8)(k->sport >> 8);
+	a[3] = (__u8)k->sport;
+	a[4] = (__u8)(total >> 8);
+	a[5] = (__u8)total;
+	a[6] = 0;
+	a[7] = 0;
+	/* bpf_csum_diff() sums whole 32-bit words: zero the bytes up to the next one */
+	sz = (total + 3) & 0x3fc;
+	a[total] = 0;
+	a[total + 1] = 0;
+	a[total + 2] = 0;
+	sum = ans_pseudo(k, PARSE_IPPROTO_UDP, total) +
+	      (__u32)bpf_csum_diff(NULL, 0, (void *)a, sz, 0);
+	*(__u16 *)(a + 6) = ans_fold(sum) ? ans_fold(sum) : 0xffff;
+	/* the frame is still the query when the resize fails: the caller may try a lean one */
+	if (ans_resize(pc, l4_off + total, l4_off))
+		return -2;
+	if (ans_turn_ip(pc, k, l3_off, total))
+		return -1;
+	if (total == 0)
+		return -1;
+	return guard_store(pc, l4_off, a, total) ? -1 : 0;
+}
+
+/*
+ * The TCP segment k (k->plen bytes of data) becomes a reset to its sender, the way
+ * Linux answers a segment for no socket (tcp_v4_send_reset): after an ACK, RST with the
+ * acknowledged number as its sequence number (exactly what the sender expects next, so it
+ * accepts the reset); without, RST|ACK acknowledging the segment. No options, no data.
+ * Returns 0, or -1 when the frame could not be rewritten (the caller drops it).
+ */
+static __always_inline int ans_tcp_reset(struct pkt_ctx *pc, const struct name_pkt *k)
+{
+	__u32 l3_off = k->l3_off, rseq = 0, rack = 0;
+	__u32 l4_off =
+		l3_off + (k->family == 4 ? sizeof(struct hdr_ipv4) : sizeof(struct hdr_ipv6));
+	__u8 flags = k->tcp_flags, rflags;
+	struct hdr_tcp *t;
+	const __u16 *w;
+	__u64 sum;
+
+	if (l3_off > ANS_L3_OFF_MAX)
+		return -1;
+	if (flags & ANS_TCP_ACK) {
+		rseq = bpf_htonl(k->ack_seq);
+		rflags = ANS_TCP_RST;
+	} else {
+		rack = bpf_htonl(k->seq + k->plen + !!(flags & ANS_TCP_SYN) +
+				 !!(flags & ANS_TCP_FIN));
+		rflags = ANS_TCP_RST | ANS_TCP_ACK;
+	}
+	if (ans_resize(pc, l4_off + sizeof(*t), l4_off) || ans_turn_ip(pc, k, l3_off, sizeof(*t)))
+		return -1;
+	NAME_CLAMP(l4_off, 0x3f); /* at most 22 + 40 */
+	t = pc->data + l4_off;
+	if ((void *)(t + 1) > pc->data_end)
+		return -1;
+	t->source = bpf_htons(k->dport);
+	t->dest = bpf_htons(k->sport);
+	__builtin_memcpy(t->seq, &rseq, 4);
+	__builtin_memcpy(t->ack_seq, &rack, 4);
+	t->doff_res = 5 << 4;
+	t->flags = rflags;
+	t->window = 0;
+	t->check = 0;
+	t->urg_ptr = 0;
+	w = (const __u16 *)t;
+	sum = ans_pseudo(k, PARSE_IPPROTO_TCP, sizeof(*t)) + w[0] + w[1] + w[2] + w[3] + w[4] +
+	      w[5] + w[6] + w[7] + w[8] + w[9];
+	t->check = ans_fold(sum);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * DNS queries: the header check and the question, header-only and host-compilable (included by
+ * bpf/guard.bpf.c through bpf/lib/names.h, by tests/unit/test_dns.c and tests/fuzz/fuzz_dns.c).
+ * The message is a UDP/53 payload, or a TCP/53 segment's payload after its 2-byte length (the
+ * query must be in the first segment).
+ *
+ * Host API:
+ *   int dns_parse_query(msg, end, &q, &nb)
+ *     msg..end is the DNS message (bytes past end are not read). Returns
+ *       0              a standard query with one question: q holds id, flags, qtype, qclass,
+ *                      arcount, the QNAME's wire length and whether an EDNS OPT record follows
+ *                      the question; nb holds the name, dotted, lower case (bpf/lib/name.h)
+ *       DNS_NOT_QUERY  a response (QR set) or another opcode than QUERY: not judged by name
+ *       -counter       PASS_DNS_MALFORMED (header cut, QDCOUNT != 1, a compression pointer or
+ *                      reserved label type in the QNAME), PASS_NAME_TOO_LONG, PASS_NAME_TRUNCATED
+ *                      (the message ends inside the name or its QTYPE/QCLASS)
+ *   The kernel runs the same steps: dns_check_header() on the packet, a copy of the bytes from
+ *   the QNAME on into the scratch buffer (at most DNS_COPY_MAX), dns_question() on the copy.
+ */
+#ifndef BPFGUARD_BPF_LIB_DNS_H
+#define BPFGUARD_BPF_LIB_DNS_H
+
+#include "bpf/lib/name.h"
+
+struct hdr_dns {
+	__be16 id;
+	__be16 flags;
+	__be16 qdcount;
+	__be16 ancount;
+	__be16 nscount;
+	__be16 arcount;
+};
+_Static_assert(sizeof(struct hdr_dns) == 12, "DNS header");
+
+#define DNS_PORT 53
+#define DNS_F_QR 0x8000
+#define DNS_F_OPCODE 0x7800
+#define DNS_F_AA 0x0400
+#define DNS_F_TC 0x0200
+#define DNS_F_RD 0x0100
+#define DNS_F_RA 0x0080
+#define DNS_F_AD 0x0020
+#define DNS_F_CD 0x0010
+#define DNS_F_RCODE 0x000f
+
+#define DNS_RCODE_NOERROR 0
+#define DNS_RCODE_NXDOMAIN 3
+#define DNS_RCODE_REFUSED 5
+
+#define DNS_TYPE_A 1
+#define DNS_TYPE_SOA 6
+#define DNS_TYPE_AAAA 28
+#define DNS_TYPE_OPT 41
+#define DNS_TYPE_SVCB 64
+#define DNS_TYPE_HTTPS 65
+#define DNS_TYPE_ANY 255
+#define DNS_CLASS_IN 1
+
+#define DNS_EDNS_EDE 15 /* EDNS option: Extended DNS Error (RFC 8914) */
+#define DNS_EDE_BLOCKED 15 /* its INFO-CODE "Blocked" */
+
+/* Bytes copied from the QNAME on: the longest wire name and QTYPE/QCLASS. */
+#define DNS_COPY_MAX (NAME_MAX_WIRE + 1 + 4)
+_Static_assert(DNS_COPY_MAX <= NAME_BUF_LEN, "the copy fits the name buffer");
+
+/* dns_check_header() and dns_parse_query(): a message that is not a query. */
+#define DNS_NOT_QUERY 1
+
+/* struct dns_query: maps/flow.h (the kernel keeps it in its scratch map). */
+
+/*
+ * The header of the message at msg. Returns 0 for a standard query with QDCOUNT 1,
+ * DNS_NOT_QUERY for a response or another opcode, -PASS_DNS_MALFORMED otherwise (the
+ * header or the first byte of the name past end, QDCOUNT != 1).
+ */
+PARSE_FN int dns_check_header(const void *msg, const void *end, struct dns_query *q)
+{
+	const struct hdr_dns *h = msg;
+
+	/* the header and at least the root label */
+	if ((const __u8 *)(h + 1) + 1 > (const __u8 *)end)
+		return NAME_ERR(PASS_DNS_MALFORMED);
+	q->flags = parse_ntohs(h->flags);
+	if (q->flags & (DNS_F_QR | DNS_F_OPCODE))
+		return DNS_NOT_QUERY;
+	if (parse_ntohs(h->qdcount) != 1)
+		return NAME_ERR(PASS_DNS_MALFORMED);
+	q->id = parse_ntohs(h->id);
+	q->arcount = parse_ntohs(h->arcount);
+	q->has_opt = 0;
+	return 0;
+}
+
+/*
+ * The question, from the copy: nb->b[0..avail) holds the message from the QNAME on. Converts
+ * the name (name_from_wire), reads QTYPE and QCLASS. Returns 0 or -counter. The name keeps
+ * its case: the kernel's lookup lowers each word as it hashes it (name_label_hash); the host
+ * API below lowers the buffer (name_lower).
+ */
+PARSE_FN int dns_question(struct name_buf *nb, __u32 avail, struct dns_query *q)
+{
+	int wire = name_from_wire(nb, avail);
+	__u32 at;
+
+	if (wire < 0)
+		return wire;
+	at = (__u32)wire;
+	if (at + 4 > avail)
+		return NAME_ERR(PASS_NAME_TRUNCATED);
+	NAME_CLAMP(at, 0xff); /* at <= 255 */
+	q->wire = (__u16)at;
+	q->qtype = (__u16)(nb->b[at] << 8 | nb->b[at + 1]);
+	q->qclass = (__u16)(nb->b[at + 2] << 8 | nb->b[at + 3]);
+	return 0;
+}
+
+/*
+ * Whether an EDNS OPT record follows the question (at rr): root owner name and type OPT, the
+ * whole fixed part inside the message. Only the first additional record is looked at, and
+ * only when the query has no answer or authority records (a query has none). Returns 0 or
+ * DNS_OPT_PRESENT, with DNS_OPT_DO when the record's DO bit is set.
+ */
+#define DNS_OPT_PRESENT 0x1
+#define DNS_OPT_DO 0x2
+
+PARSE_FN int dns_find_opt(const void *msg, const __u8 *rr, const void *end)
+{
+	const struct hdr_dns *h = msg;
+
+	if (!h->arcount || h->ancount || h->nscount)
+		return 0;
+	if (rr + 11 > (const __u8 *)end)
+		return 0;
+	if (rr[0] != 0 || rr[1] != 0 || rr[2] != DNS_TYPE_OPT)
+		return 0;
+	return DNS_OPT_PRESENT | ((rr[7] & 0x80) ? DNS_OPT_DO : 0);
+}
+
+/* What a blocked query is answered with (dns_build_answer). */
+enum dns_answer_kind {
+	DNS_ANS_NXDOMAIN = 0, /* NXDOMAIN, an SOA in the authority section */
+	DNS_ANS_REFUSED = 1, /* REFUSED, nothing else */
+	DNS_ANS_A = 2, /* NOERROR, one A record: the sinkhole address */
+	DNS_ANS_AAAA = 3, /* NOERROR, one AAAA record: the sinkhole address */
+	DNS_ANS_NODATA = 4, /* NOERROR, no answer, an SOA in the authority section */
+};
+/*
+ * Or'ed into the kind: a lean answer, without the SOA and the OPT record (the same RCODE, the
+ * A/AAAA record kept). Never longer than the query unless it carries a sinkhole address: the
+ * kernel sends it when the frame cannot grow (bpf_xdp_adjust_tail refuses, as on veth, where
+ * an XDP buffer can be the sender's own skb with a few bytes of room).
+ */
+#define DNS_ANS_LEAN 0x10
+
+/* struct dns_answer_cfg: maps/flow.h. */
+
+/* The question's end is at most 12 + 255 + 4; what follows it in an answer at most this. */
+#define DNS_QEND_MAX (12 + NAME_MAX_WIRE + 4)
+#define DNS_SOA_LEN 34 /* owner pointer, fixed part, rdata (root MNAME and RNAME, 5 numbers) */
+#define DNS_OPT_LEN 17 /* root owner, fixed part, one EDE option with its 2-byte code */
+#define DNS_ANSWER_TAIL_MAX (28 + DNS_OPT_LEN) /* AAAA record and OPT (SOA and OPT: 51) */
+#define DNS_ANSWER_MAX (DNS_QEND_MAX + DNS_SOA_LEN + DNS_OPT_LEN)
+
+static inline void dns_put16(__u8 *p, __u32 v)
+{
+	p[0] = (__u8)(v >> 8);
+	p[1] = (__u8)v;
+}
+
+static inline void dns_put32(__u8 *p, __u32 v)
+{
+	dns_put16(p, v >> 16);
+	dns_put16(p + 2, v);
+}
+
+/*
+ * Turn the query whose question sits at m + 12 (q->wire + 4 bytes, as the client sent it: its
+ * case is kept) into the answer of kind: header (the query's ID, QR and RA set, opcode, RD
+ * and CD copied, the rcode; AA, TC, AD clear), the question, the kind's records, and when the
+ * query had an OPT record, an OPT record (UDP size 1232, the DO bit copied) carrying an
+ * Extended DNS Error option 15 "Blocked" (RFC 8914); with DNS_ANS_LEAN, neither the SOA nor the
+ * OPT record. Records use a pointer to the question's name. m has room for DNS_ANSWER_MAX
+ * bytes. Returns the answer's length, 0 if the question is longer than a question can be.
+ */
+PARSE_FN __u32 dns_build_answer(__u8 *m, const struct dns_query *q, __u32 kind,
+				const struct dns_answer_cfg *c)
+{
+	__u32 qend = 12 + (__u32)q->wire + 4, an = 0, ns = 0, rcode = DNS_RCODE_NOERROR;
+	__u32 lean = kind & DNS_ANS_LEAN, opt = q->has_opt && !lean;
+	__u8 *p;
+
+	kind &= ~DNS_ANS_LEAN;
+	if (qend > DNS_QEND_MAX)
+		return 0;
+	p = m + qend;
+	if (kind == DNS_ANS_A || kind == DNS_ANS_AAAA) {
+		__u32 alen = kind == DNS_ANS_A ? 4 : 16;
+
+		dns_put16(p, 0xc00c);
+		dns_put16(p + 2, kind == DNS_ANS_A ? DNS_TYPE_A : DNS_TYPE_AAAA);
+		dns_put16(p + 4, DNS_CLASS_IN);
+		dns_put32(p + 6, c->ttl);
+		dns_put16(p + 10, alen);
+		if (kind == DNS_ANS_A)
+			__builtin_memcpy(p + 12, c->a, 4);
+		else
+			__builtin_memcpy(p + 12, c->aaaa, 16);
+		p += 12 + alen;
+		an = 1;
+	} else if ((kind == DNS_ANS_NXDOMAIN || kind == DNS_ANS_NODATA) && lean) {
+		if (kind == DNS_ANS_NXDOMAIN)
+			rcode = DNS_RCODE_NXDOMAIN;
+	} else if (kind == DNS_ANS_NXDOMAIN || kind == DNS_ANS_NODATA) {
+		/* the SOA gives resolvers the negative-caching TTL: min(its TTL, its minimum) */
+		dns_put16(p, 0xc00c);
+		dns_put16(p + 2, DNS_TYPE_SOA);
+		dns_put16(p + 4, DNS_CLASS_IN);
+		dns_put32(p + 6, c->ttl);
+		dns_put16(p + 10, 22);
+		p[12] = 0; /* MNAME: the root */
+		p[13] = 0; /* RNAME: the root */
+		dns_put32(p + 14, 1); /* serial */
+		dns_put32(p + 18, 3600); /* refresh */
+		dns_put32(p + 22, 600); /* retry */
+		dns_put32(p + 26, 86400); /* expire */
+		dns_put32(p + 30, c->ttl); /* minimum */
+		p += DNS_SOA_LEN;
+		ns = 1;
+		if (kind == DNS_ANS_NXDOMAIN)
+			rcode = DNS_RCODE_NXDOMAIN;
+	} else {
+		rcode = DNS_RCODE_REFUSED;
+	}
+	if (opt) {
+		p[0] = 0;
+		dns_put16(p + 1, DNS_TYPE_OPT);
+		dns_put16(p + 3, 1232);
+		p[5] = 0; /* extended rcode */
+		p[6] = 0; /* version */
+		p[7] = (q->has_opt & DNS_OPT_DO) ? 0x80 : 0;
+		p[8] = 0;
+		dns_put16(p + 9, 6);
+		dns_put16(p + 11, DNS_EDNS_EDE);
+		dns_put16(p + 13, 2);
+		dns_put16(p + 15, DNS_EDE_BLOCKED);
+		p += DNS_OPT_LEN;
+	}
+	dns_put16(m, q->id);
+	dns_put16(m + 2,
+		  DNS_F_QR | DNS_F_RA | (q->flags & (DNS_F_OPCODE | DNS_F_RD | DNS_F_CD)) | rcode);
+	dns_put16(m + 4, 1);
+	dns_put16(m + 6, an);
+	dns_put16(m + 8, ns);
+	dns_put16(m + 10, opt);
+	return (__u32)(p - m);
+}
+
+#ifndef __BPF__
+/* Host API: see the top of the file. */
+static inline int dns_parse_query(const void *msg, const void *end, struct dns_query *q,
+				  struct name_buf *nb)
+{
+	const __u8 *qname = (const __u8 *)msg + sizeof(struct hdr_dns);
+	size_t avail;
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	ret = dns_check_header(msg, end, q);
+	if (ret)
+		return ret;
+	avail = (size_t)((const __u8 *)end - qname);
+	if (avail > DNS_COPY_MAX)
+		avail = DNS_COPY_MAX;
+	memset(nb, 0, sizeof(*nb));
+	memcpy(nb->b, qname, avail);
+	ret = dns_question(nb, (__u32)avail, q);
+	if (ret)
+		return ret;
+	name_lower(nb);
+	q->has_opt = (__u8)dns_find_opt(msg, qname + q->wire + 4, end);
+	return 0;
+}
+#endif
+
+#endif

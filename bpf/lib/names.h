@@ -1,0 +1,805 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The name stage (DESIGN.md "The packet path", step 4): find the name a packet carries (a DNS
+ * query over UDP/53 or TCP/53, a TLS ClientHello's SNI on any TCP port, followed over
+ * segments, an HTTP/1.x request's host on any TCP port), bring it into the per-CPU scratch
+ * buffer, look it up (bpf/lib/domain.h) and act: drop, answer the query (bpf/lib/answer.h),
+ * reset the connection. BPF only; included by bpf/guard.bpf.c after maps/guard_maps.h, the
+ * cfg_* knobs and bpf/lib/verdict.h.
+ *
+ * The main program hands a packet over (names_hand_over) when it may carry a name: a TCP
+ * segment with data that starts like a TLS handshake or an HTTP request, goes to port 53, or
+ * belongs to a followed flow; a UDP datagram to port 53. Every other packet stays in the main
+ * program, which decides by IP rules as it did before this stage existed. For a packet handed
+ * over, guard_names_xdp/_skb decide everything, IP rules first (an IP drop wins), and count
+ * exactly one verdict:
+ *   a blocked category matched        DROP_DNS / ANSWER_DNS_* / DROP_DNS_TCP / RESET_DNS_TCP /
+ *                                      DROP_SNI / RESET_SNI / DROP_HTTP / RESET_HTTP
+ *   an allow entry matched             PASS_DOMAIN_ALLOW (an IP allow does not exempt a name;
+ *                                      a name allow does not exempt an IP drop)
+ *   a block entry, category off now    PASS_DOMAIN_CATEGORY_OFF
+ *   a name the guard cannot examine    PASS_NAME_*, PASS_DNS_MALFORMED, PASS_TLS_*
+ *   a first segment of a split hello   PASS_TLS_PENDING
+ *   nothing matched, no name           the IP decision (PASS_NOMATCH, PASS_ALLOW, ...)
+ *
+ * Split ClientHellos: a first segment that ends before the SNI leaves a record in tls_flows
+ * (keyed by the client's 5-tuple: struct tls_walk, the SNI bytes seen, the next sequence
+ * number) and an expiry time in tls_pending[slot(5-tuple)]; a TCP segment with data looks its
+ * flow up only when its slot holds a time in the future. Segments are followed in order only:
+ * a segment from before the expected sequence number is a retransmission (noted, passed by the
+ * IP decision, the following goes on); one from after it means a gap (PASS_TLS_UNORDERED, the
+ * record is dropped, the flow passes). A record lives FLOW_TLS_TIMEOUT_NS after its last
+ * segment; the LRU map evicts the oldest when full.
+ */
+#ifndef BPFGUARD_BPF_LIB_NAMES_H
+#define BPFGUARD_BPF_LIB_NAMES_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#ifndef BPFGUARD_MAPS_GUARD_MAPS_H
+#error "bpf/guard.bpf.c includes maps/guard_maps.h (the map definitions) before this header"
+#endif
+#include "bpf/lib/answer.h"
+#include "bpf/lib/counters.h"
+#include "bpf/lib/ctx.h"
+#include "bpf/lib/dns.h"
+#include "bpf/lib/domain.h"
+#include "bpf/lib/http.h"
+#include "bpf/lib/tls.h"
+
+/* name_judge(): a blocked category matched (not a counter). */
+#define NAME_BLOCK 0xffffu
+
+static __always_inline struct name_scratch *names_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&MAP_NAME_SCRATCH, &zero);
+}
+
+/*
+ * --- The walks, as global functions ---
+ * Verifier workaround: a global (non-static) function is verified once, on its own, and its
+ * caller sees an unknown result. Inlined, each walk's loop ends in as many states as it has
+ * exits (an iteration, a field, a word), and all the code after it (copies, lookup, answers)
+ * was verified once per state: over a million instructions. The runtime cost is a call.
+ */
+
+/* The lookup (bpf/lib/domain.h). Returns 0 (nb->match_*) or -counter. */
+__noinline int guard_dom_lookup(struct name_buf *nb)
+{
+	if (!nb)
+		return NAME_ERR(PASS_NAME_MALFORMED);
+	return dom_lookup(nb);
+}
+
+/* A DNS question copied into nb (avail bytes): parsed (q), lower case, looked up. */
+__noinline int guard_dns_name(struct name_buf *nb, __u32 avail, struct dns_query *q)
+{
+	int ret;
+
+	if (!nb || !q)
+		return NAME_ERR(PASS_DNS_MALFORMED);
+	ret = dns_question(nb, avail, q);
+	if (ret)
+		return ret;
+	return guard_dom_lookup(nb);
+}
+
+/* A text name (SNI, Host) of len bytes copied into nb->b[1..]: dots, lower case, looked up. */
+__noinline int guard_text_name(struct name_buf *nb, __u32 len)
+{
+	int ret;
+
+	if (!nb)
+		return NAME_ERR(PASS_NAME_MALFORMED);
+	ret = name_from_dotted(nb, len);
+	if (ret)
+		return ret;
+	return guard_dom_lookup(nb);
+}
+
+/* Payload offsets the walks take: far more than any headers (the parse allows < 4 KB). */
+#define NAMES_OFF_MAX 0x3fff
+
+/*
+ * The HTTP request copied into sc->http (n bytes, zero-padded): method, target, Host line
+ * (http_scan), the host's end (http_value), the host copied to sc->nb.b[1..]. Returns 0 with
+ * sc->host (the host in the payload), HTTP_NOT_REQUEST, HTTP_NO_HOST or -counter.
+ */
+__noinline int guard_http_host(struct name_scratch *sc, __u32 n)
+{
+	__u32 i, off, len;
+	int ret;
+
+	if (!sc)
+		return HTTP_NOT_REQUEST;
+	if (n > HTTP_COPY_MAX)
+		return HTTP_NOT_REQUEST;
+	/* sc->rq, not a stack struct: the verifier tracks the stack (see http_scan) */
+	ret = http_scan(sc->http, n, &sc->rq);
+	if (ret)
+		return ret;
+	ret = http_value(sc->http, n, &sc->rq, &sc->host);
+	if (ret)
+		return ret;
+	off = NAME_LAUNDER(sc->host.off);
+	len = NAME_LAUNDER(sc->host.len);
+	NAME_CLAMP(off, HTTP_OFF_MASK);
+	for (i = 0; i < HTTP_HOST_WORDS; i++) {
+		if (i * 8 >= len)
+			break;
+		name_store64(sc->nb.b + 1 + i * 8, name_load64(sc->http + off + i * 8));
+	}
+	return 0;
+}
+
+/* The ClientHello walk of one segment at offset off (tls_walk_len), per program type. */
+#define NAMES_TLS_WALK(sfx, ctx_type)                                                       \
+	__noinline int guard_tls_walk_##sfx(ctx_type *ctx, struct tls_walk *w,              \
+					    struct tls_span *span, __u32 off, __u32 seglen) \
+	{                                                                                   \
+		const __u8 *data = (const __u8 *)(long)ctx->data;                           \
+		const __u8 *end = (const __u8 *)(long)ctx->data_end;                        \
+                                                                                            \
+		if (!w || !span || off > NAMES_OFF_MAX)                                     \
+			return NAME_ERR(PASS_TLS_UNSUPPORTED);                              \
+		NAME_CLAMP(off, NAMES_OFF_MAX);                                             \
+		return tls_walk_len(w, data + off, seglen, end, span);                      \
+	}
+
+NAMES_TLS_WALK(xdp, struct xdp_md)
+NAMES_TLS_WALK(skb, struct __sk_buff)
+
+static __always_inline int names_tls_walk(struct pkt_ctx *pc, struct tls_walk *w,
+					  struct tls_span *span, __u32 off, __u32 seglen)
+{
+	if (pc->hook == GUARD_HOOK_XDP)
+		return guard_tls_walk_xdp(pc->ctx, w, span, off, seglen);
+	return guard_tls_walk_skb(pc->ctx, w, span, off, seglen);
+}
+
+/*
+ * Judge the name in nb whose lookup returned ret (0, or -counter for a name it could not
+ * examine) under the client group's mask. Returns NAME_BLOCK, PASS_DOMAIN_ALLOW,
+ * PASS_DOMAIN_CATEGORY_OFF (pc's leaf, list and trace fields then name the domain entry), a
+ * PASS_NAME_* reason, or PASS_NOMATCH (pc untouched: the IP decision stands).
+ */
+static __always_inline __u32 name_judge(struct pkt_ctx *pc, struct name_buf *nb, int ret)
+{
+	const struct dom_leaf *l;
+	__u32 leaf;
+
+	if (ret < 0)
+		return (__u32)-ret;
+	leaf = nb->match_leaf;
+	if (leaf == DOM_LEAF_NONE)
+		return GC_PASS_NOMATCH;
+	l = bpf_map_lookup_elem(&MAP_DOM_LEAVES, &leaf);
+	if (!l || !(l->block_cats || (l->flags & DOM_LEAF_F_ALLOW)))
+		return GC_PASS_NOMATCH;
+	pc->leaf_id = leaf;
+	pc->list_id = l->list_id;
+	pc->trace_flags = TRACE_F_DOMAIN | (nb->match_exact ? TRACE_F_EXACT : 0);
+	pc->match_label = (__u8)nb->match_label;
+	if (l->block_cats & pc->block_mask) {
+		guard_list_hit(pc->list_id, pc->bytes);
+		return NAME_BLOCK;
+	}
+	if (l->flags & DOM_LEAF_F_ALLOW) {
+		guard_list_hit(pc->list_id, pc->bytes);
+		return GC_PASS_DOMAIN_ALLOW;
+	}
+	return GC_PASS_DOMAIN_CATEGORY_OFF;
+}
+
+/* A judged name that does not block: the verdict, or -1 for the IP decision. */
+static __always_inline int names_pass(struct pkt_ctx *pc, __u32 counter)
+{
+	if (counter == GC_PASS_NOMATCH)
+		return -1;
+	return guard_pass(pc, counter);
+}
+
+/* A blocked TCP segment: reset (tcp_action = reset, when the frame can be turned) or drop. */
+static __always_inline int names_tcp_block(struct pkt_ctx *pc, const struct name_pkt *k,
+					   __u32 drop_counter, __u32 reset_counter)
+{
+	if (cfg_tcp_action == GUARD_TCP_RESET && k->answerable && !ans_tcp_reset(pc, k))
+		return guard_verdict(pc, reset_counter, GV_ANSWER);
+	return guard_drop(pc, drop_counter);
+}
+
+/* Text name (SNI, Host) of len bytes now in nb->b[1..]: dots, case, lookup, judged. */
+static __always_inline __u32 names_text(struct pkt_ctx *pc, struct name_buf *nb, __u32 len)
+{
+	return name_judge(pc, nb, guard_text_name(nb, len));
+}
+
+/* The payload's first byte: a pointer from the frame's start and an offset the verifier bounds. */
+static __always_inline const __u8 *names_payload(struct pkt_ctx *pc, const struct name_pkt *k)
+{
+	__u32 off = k->payload_off;
+
+	NAME_CLAMP(off, NAMES_OFF_MAX);
+	return (const __u8 *)pc->data + off;
+}
+
+/*
+ * A DNS query at offset msg_off of the frame (the UDP payload, or after a TCP segment's
+ * length prefix), msg_len bytes long.
+ */
+static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc, __u32 msg_off,
+				     __u32 msg_len, __u32 source)
+{
+	const struct name_pkt *k = &sc->pkt;
+	struct dns_query *q = &sc->q; /* map memory: the stack is tight (512 bytes, all frames) */
+	struct dns_answer_cfg *cfg = &sc->acfg;
+	const __u8 *msg;
+	__u32 n, c, kind;
+	int ret;
+
+	pc->source = (__u8)source;
+	__builtin_memset(q, 0, sizeof(*q));
+	NAME_CLAMP(msg_off, NAMES_OFF_MAX);
+	msg = (const __u8 *)pc->data + msg_off;
+	ret = dns_check_header(msg, pc->data_end, q);
+	if (ret == DNS_NOT_QUERY) {
+		guard_count(GC_NOTE_DNS_NOT_QUERY, pc->bytes);
+		return -1;
+	}
+	if (ret < 0 || msg_len < sizeof(struct hdr_dns) + 1)
+		return guard_pass(pc, GC_PASS_DNS_MALFORMED);
+	n = msg_len - sizeof(struct hdr_dns);
+	if (n > DNS_COPY_MAX)
+		n = DNS_COPY_MAX;
+	NAME_CLAMP(n, 0x1ff);
+	if (n == 0 || guard_load(pc, msg_off + sizeof(struct hdr_dns), sc->nb.b, n))
+		return guard_pass(pc, GC_PASS_NAME_TRUNCATED);
+	c = name_judge(pc, &sc->nb, guard_dns_name(&sc->nb, n, q));
+	if (c != NAME_BLOCK)
+		return names_pass(pc, c);
+	if (source == NAME_SRC_DNS_TCP)
+		return names_tcp_block(pc, k, GC_DROP_DNS_TCP, GC_RESET_DNS_TCP);
+
+	if (cfg_dns_action == GUARD_DNS_DROP || !k->answerable)
+		return guard_drop(pc, GC_DROP_DNS);
+	n = q->wire;
+	NAME_CLAMP(n, 0x1ff); /* at most 255 */
+	q->has_opt = (__u8)dns_find_opt(msg, msg + sizeof(struct hdr_dns) + n + 4, pc->data_end);
+	cfg->ttl = cfg_block_ttl;
+	/* byte by byte through the volatile: a memcpy would let clang fold the initial zeros */
+	for (n = 0; n < 4; n++)
+		cfg->a[n] = cfg_sinkhole4[n];
+	for (n = 0; n < 16; n++)
+		cfg->aaaa[n] = cfg_sinkhole6[n];
+	if (cfg_dns_action == GUARD_DNS_REFUSED) {
+		kind = DNS_ANS_REFUSED;
+		c = GC_ANSWER_DNS_REFUSED;
+	} else if (cfg_dns_action == GUARD_DNS_SINKHOLE) {
+		kind = DNS_ANS_NODATA;
+		c = GC_ANSWER_DNS_NODATA;
+		if (q->qclass == DNS_CLASS_IN && q->qtype == DNS_TYPE_A && cfg_sinkhole4_set) {
+			kind = DNS_ANS_A;
+			c = GC_ANSWER_DNS_SINKHOLE;
+		} else if (q->qclass == DNS_CLASS_IN && q->qtype == DNS_TYPE_AAAA &&
+			   cfg_sinkhole6_set) {
+			kind = DNS_ANS_AAAA;
+			c = GC_ANSWER_DNS_SINKHOLE;
+		}
+	} else {
+		kind = DNS_ANS_NXDOMAIN;
+		c = GC_ANSWER_DNS_NXDOMAIN;
+	}
+	ret = ans_dns_udp(pc, k, sc->ans, q, msg_off, kind, cfg);
+	if (ret == -2) {
+		/* no room to grow the frame: the same answer without SOA and OPT */
+		guard_count(GC_NOTE_DNS_LEAN, pc->bytes);
+		ret = ans_dns_udp(pc, k, sc->ans, q, msg_off, kind | DNS_ANS_LEAN, cfg);
+	}
+	if (ret)
+		return guard_drop(pc, GC_DROP_DNS);
+	return guard_verdict(pc, c, GV_ANSWER);
+}
+
+/* A TCP segment to port 53: a DNS message behind its 2-byte length (the query in this segment). */
+static __always_inline int names_dns_tcp(struct pkt_ctx *pc, struct name_scratch *sc)
+{
+	const struct name_pkt *k = &sc->pkt;
+	const __u8 *p = names_payload(pc, k);
+	__u32 mlen, plen = k->plen;
+
+	if (plen < 2 || p + 2 > (const __u8 *)pc->data_end)
+		return -1;
+	mlen = (__u32)p[0] << 8 | p[1];
+	if (mlen > plen - 2)
+		mlen = plen - 2;
+	return names_dns(pc, sc, k->payload_off + 2, mlen, NAME_SRC_DNS_TCP);
+}
+
+/* --- TLS: first segments and followed flows --- */
+
+/* The flow's tls_pending slot: a hash of the addresses and ports. */
+static __always_inline __u32 flow_slot_of(const struct name_pkt *k)
+{
+	const __u32 *s = (const __u32 *)k->saddr, *d = (const __u32 *)k->daddr;
+	__u64 h = ((__u64)k->sport << 16 | k->dport) ^ ((__u64)s[0] << 32 | d[0]);
+
+	if (k->family == 6)
+		h ^= ((__u64)s[1] << 32 | d[1]) * 3 ^ ((__u64)s[2] << 32 | d[2]) * 5 ^
+		     ((__u64)s[3] << 32 | d[3]) * 7;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (__u32)(h >> 48) & (FLOW_PENDING_SLOTS - 1);
+}
+
+/*
+ * Save len SNI bytes at frame offset off into a flow's name at save_at: through the scratch's
+ * answer buffer, a word at a time (the name buffer has a word of slack for the last one).
+ */
+static __always_inline int names_save(struct pkt_ctx *pc, struct name_scratch *sc, __u8 *name,
+				      __u32 off, __u32 save_at, __u32 len)
+{
+	__u32 i;
+
+	if (len == 0)
+		return 0;
+	if (len > 255 || save_at > 255)
+		return -1;
+	NAME_CLAMP(len, 0xff);
+	NAME_CLAMP(save_at, 0xff);
+	if (len == 0 || guard_load(pc, off, sc->ans, len))
+		return -1;
+	for (i = 0; i < 32; i++) {
+		if (i * 8 >= len)
+			break;
+		name_store64(name + ((save_at + i * 8) & 0xff), name_load64(sc->ans + i * 8));
+	}
+	return 0;
+}
+
+static __always_inline void names_ech_note(struct pkt_ctx *pc, const struct tls_walk *w)
+{
+	if (w->flags & TLS_F_ECH)
+		guard_count(GC_NOTE_TLS_ECH, pc->bytes);
+}
+
+/*
+ * A ClientHello segment: walk it with w (sc->w, zeroed, for a first segment; the record's for
+ * a followed flow f, NULL for a first segment) and act on what the walk found. The flow's key
+ * is sc->key.
+ */
+static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc,
+				     struct tls_walk *w, struct flow_tls *f)
+{
+	const struct name_pkt *k = &sc->pkt;
+	__u32 off = k->payload_off, c, i, before, len;
+	int ret;
+
+	pc->source = NAME_SRC_SNI;
+	NAME_CLAMP(off, NAMES_OFF_MAX);
+	ret = names_tls_walk(pc, w, &sc->span, off, k->plen);
+	if (ret == TLS_MORE) {
+		__u64 now = bpf_ktime_get_coarse_ns();
+		__u64 *exp;
+		__u32 slot;
+
+		if (f) {
+			if (names_save(pc, sc, f->name, off + sc->span.off, sc->span.save_at,
+				       sc->span.len))
+				goto drop_flow;
+			f->next_seq = k->seq + k->plen;
+			f->expires = now + FLOW_TLS_TIMEOUT_NS;
+			return guard_pass(pc, GC_PASS_TLS_PENDING);
+		}
+		sc->ft.next_seq = k->seq + k->plen;
+		sc->ft.pad = 0;
+		sc->ft.expires = now + FLOW_TLS_TIMEOUT_NS;
+		sc->ft.w = *w;
+		if (names_save(pc, sc, sc->ft.name, off + sc->span.off, sc->span.save_at,
+			       sc->span.len) ||
+		    bpf_map_update_elem(&MAP_TLS_FLOWS, &sc->key, &sc->ft, BPF_ANY)) {
+			guard_count(GC_NOTE_FLOW_FULL, pc->bytes);
+			return guard_pass(pc, GC_PASS_TLS_PENDING);
+		}
+		slot = NAME_LAUNDER(k->slot);
+		exp = bpf_map_lookup_elem(&MAP_TLS_PENDING, &slot);
+		if (exp)
+			*exp = sc->ft.expires;
+		guard_count(GC_NOTE_TLS_SPLIT, pc->bytes);
+		return guard_pass(pc, GC_PASS_TLS_PENDING);
+	}
+	if (f)
+		bpf_map_delete_elem(&MAP_TLS_FLOWS, &sc->key);
+	if (ret == TLS_NOT_HELLO)
+		return -1;
+	names_ech_note(pc, w);
+	if (ret == TLS_NONE) {
+		guard_count(GC_NOTE_TLS_NO_SNI, pc->bytes);
+		return -1;
+	}
+	if (ret < 0)
+		return guard_pass(pc, (__u32)-ret);
+
+	/* TLS_NAME: the bytes saved from earlier segments, then this segment's */
+	len = sc->span.len;
+	before = (__u32)w->name_len - len;
+	if (before > NAME_MAX_LEN + 1 || len == 0 || len > NAME_MAX_LEN + 1)
+		return guard_pass(pc, GC_PASS_TLS_MALFORMED);
+	NAME_CLAMP(before, 0xff);
+	NAME_CLAMP(len, 0xff);
+	if (len == 0)
+		return guard_pass(pc, GC_PASS_TLS_MALFORMED);
+	if (f) {
+		/* all 256 bytes, whatever before says: no exit by length, one verifier state */
+#pragma unroll
+		for (i = 0; i < 32; i++)
+			name_store64(sc->nb.b + 1 + i * 8, name_load64(f->name + i * 8));
+	}
+	if (guard_load(pc, off + sc->span.off, sc->nb.b + 1 + before, len))
+		return guard_pass(pc, GC_PASS_NAME_TRUNCATED);
+	c = names_text(pc, &sc->nb, before + len);
+	if (c != NAME_BLOCK)
+		return names_pass(pc, c);
+	return names_tcp_block(pc, k, GC_DROP_SNI, GC_RESET_SNI);
+
+drop_flow:
+	bpf_map_delete_elem(&MAP_TLS_FLOWS, &sc->key);
+	guard_count(GC_NOTE_FLOW_FULL, pc->bytes);
+	return guard_pass(pc, GC_PASS_TLS_PENDING);
+}
+
+/* The first segment of a ClientHello: a fresh walk. */
+static __always_inline int names_tls_first(struct pkt_ctx *pc, struct name_scratch *sc)
+{
+	__builtin_memset(&sc->w, 0, sizeof(sc->w));
+	return names_tls(pc, sc, &sc->w, NULL);
+}
+
+/* A segment of a followed flow (record f): in order, a retransmission, or after a gap. */
+static __always_inline int names_tls_next(struct pkt_ctx *pc, struct name_scratch *sc,
+					  struct flow_tls *f)
+{
+	__s32 d = (__s32)(sc->pkt.seq - f->next_seq);
+
+	pc->source = NAME_SRC_SNI;
+	if (d < 0) {
+		guard_count(GC_NOTE_TLS_RETRANSMIT, pc->bytes);
+		return -1;
+	}
+	if (d > 0) {
+		bpf_map_delete_elem(&MAP_TLS_FLOWS, &sc->key);
+		return guard_pass(pc, GC_PASS_TLS_UNORDERED);
+	}
+	return names_tls(pc, sc, &f->w, f);
+}
+
+/* --- HTTP --- */
+
+static __always_inline int names_http(struct pkt_ctx *pc, struct name_scratch *sc)
+{
+	const struct name_pkt *k = &sc->pkt;
+	__u32 n = k->plen, c;
+	int ret;
+
+	pc->source = NAME_SRC_HTTP;
+	if (n > HTTP_COPY_MAX)
+		n = HTTP_COPY_MAX;
+	NAME_CLAMP(n, HTTP_OFF_MASK);
+	if (n < 8 || guard_load(pc, k->payload_off, sc->http, n))
+		return -1;
+	name_store64(sc->http + n, 0);
+	name_store64(sc->http + n + 8, 0);
+	ret = guard_http_host(sc, n);
+	if (ret == HTTP_NOT_REQUEST)
+		return -1;
+	if (ret == HTTP_NO_HOST) {
+		guard_count(GC_NOTE_HTTP_NO_HOST, pc->bytes);
+		return -1;
+	}
+	if (ret < 0)
+		return guard_pass(pc, (__u32)-ret);
+	if (ret != 0)
+		return -1;
+	c = names_text(pc, &sc->nb, sc->host.len);
+	if (c != NAME_BLOCK)
+		return names_pass(pc, c);
+	return names_tcp_block(pc, k, GC_DROP_HTTP, GC_RESET_HTTP);
+}
+
+/* --- the entry --- */
+
+enum names_kind {
+	NAMES_NONE = 0,
+	NAMES_DNS_UDP = 1,
+	NAMES_DNS_TCP = 2,
+	NAMES_TLS_FIRST = 3,
+	NAMES_TLS_NEXT = 4,
+	NAMES_HTTP = 5,
+};
+
+/* The flow key of the packet in sc->pkt, into sc->key. */
+static __always_inline void names_flow_key(struct name_scratch *sc)
+{
+	const struct name_pkt *k = &sc->pkt;
+	struct flow_key *fk = &sc->key;
+
+	__builtin_memset(fk, 0, sizeof(*fk));
+	if (k->family == 4) {
+		__builtin_memcpy(fk->saddr, k->saddr, 4);
+		__builtin_memcpy(fk->daddr, k->daddr, 4);
+	} else {
+		__builtin_memcpy(fk->saddr, k->saddr, 16);
+		__builtin_memcpy(fk->daddr, k->daddr, 16);
+	}
+	fk->sport = bpf_htons(k->sport);
+	fk->dport = bpf_htons(k->dport);
+	fk->family = k->family;
+}
+
+/*
+ * Which name the packet in sc->pkt carries (enum names_kind). A UDP datagram (to port 53): a
+ * DNS query. A TCP segment: the next of a followed ClientHello (its flow's tls_pending slot
+ * holds a future time and tls_flows its record: *f), the first of one (22, 3.x, a ClientHello),
+ * DNS (to port 53), an HTTP request (a method), or none of them (most segments).
+ */
+static __always_inline __u32 names_kind_of(struct pkt_ctx *pc, struct name_scratch *sc,
+					   struct flow_tls **f)
+{
+	const struct name_pkt *k = &sc->pkt;
+	const __u8 *p = names_payload(pc, k);
+	__u32 slot;
+	__u64 *exp;
+
+	if (k->l4_proto == PARSE_IPPROTO_UDP)
+		return NAMES_DNS_UDP;
+	slot = flow_slot_of(k);
+	sc->pkt.slot = slot;
+	exp = bpf_map_lookup_elem(&MAP_TLS_PENDING, &slot);
+	if (exp && *exp) {
+		/* a split ClientHello may be on its way in this slot */
+		if (bpf_ktime_get_coarse_ns() < *exp) {
+			names_flow_key(sc);
+			*f = bpf_map_lookup_elem(&MAP_TLS_FLOWS, &sc->key);
+			if (*f)
+				return NAMES_TLS_NEXT;
+		} else {
+			*exp = 0;
+		}
+	}
+	if (tls_looks_like_hello(p, pc->data_end, k->plen)) {
+		names_flow_key(sc);
+		return NAMES_TLS_FIRST;
+	}
+	if (k->dport == DNS_PORT)
+		return NAMES_DNS_TCP;
+	if (p + 8 <= (const __u8 *)pc->data_end && http_method_len(name_load64(p)))
+		return NAMES_HTTP;
+	return NAMES_NONE;
+}
+
+/*
+ * The name stage for a packet described in sc->pkt: which name, then its handler. Counts and
+ * returns the verdict: a name's, or the IP decision's (sc->pkt.ip_counter) when no name
+ * decides.
+ */
+static __always_inline int names_run(struct pkt_ctx *pc, struct name_scratch *sc)
+{
+	struct name_pkt *k = &sc->pkt;
+	struct flow_tls *f = NULL;
+	__u32 kind = names_kind_of(pc, sc, &f);
+	int ret;
+
+	k->kind = kind;
+	kind = NAME_LAUNDER(k->kind);
+	if (kind == NAMES_DNS_UDP)
+		ret = names_dns(pc, sc, NAME_LAUNDER(k->payload_off), NAME_LAUNDER(k->plen),
+				NAME_SRC_DNS_UDP);
+	else if (kind == NAMES_DNS_TCP)
+		ret = names_dns_tcp(pc, sc);
+	else if (kind == NAMES_TLS_FIRST)
+		ret = names_tls_first(pc, sc);
+	else if (kind == NAMES_TLS_NEXT && f)
+		ret = names_tls_next(pc, sc, f);
+	else if (kind == NAMES_HTTP)
+		ret = names_http(pc, sc);
+	else
+		ret = -1;
+	if (ret >= 0)
+		return ret;
+	return guard_ip_finish(pc, NAME_LAUNDER(k->ip_counter));
+}
+
+/*
+ * The packet the main program handed over (names_hand_over): its offsets and length in a, the
+ * parse's notes, L4 protocol, family and removed VLAN tags in b. Reads what it needs again
+ * from the packet, decides the IP rules (the main program did not), describes the packet in
+ * sc->pkt and runs the name stage. Counts and returns the verdict.
+ */
+static __always_inline int names_entry(struct pkt_ctx *pc, __u64 a, __u64 b)
+{
+	struct parse_result rr;
+	struct name_scratch *sc;
+	struct name_pkt *k;
+	__u32 payload_off = (__u32)(a & NAMES_OFF_MAX), l4_off = (__u32)((a >> 16) & NAMES_OFF_MAX);
+	__u32 l3_off = (__u32)((a >> 32) & 0x3f), notes = (__u32)b, counter;
+	const __u8 *l3 = (const __u8 *)pc->data + l3_off;
+	const __u8 *l4 = (const __u8 *)pc->data + l4_off;
+
+	rr.family = (__u8)(b >> 40);
+	rr.l4_proto = (__u8)(b >> 32);
+	pc->vlan_hw = (__u8)(b >> 48);
+	if (rr.family == 4) {
+		if (l3 + sizeof(struct hdr_ipv4) > (const __u8 *)pc->data_end)
+			return guard_pass(pc, GC_PASS_TRUNCATED);
+		__builtin_memcpy(rr.saddr, l3 + 12, 4);
+		__builtin_memcpy(rr.daddr, l3 + 16, 4);
+	} else {
+		if (l3 + sizeof(struct hdr_ipv6) > (const __u8 *)pc->data_end)
+			return guard_pass(pc, GC_PASS_TRUNCATED);
+		__builtin_memcpy(rr.saddr, l3 + 8, 16);
+		__builtin_memcpy(rr.daddr, l3 + 24, 16);
+	}
+	counter = guard_ip_decide(pc, &rr);
+	if (guard_is_ip_drop(counter))
+		return guard_ip_finish(pc, counter);
+	sc = names_scratch();
+	if (!sc || l4 + sizeof(struct hdr_udp) > (const __u8 *)pc->data_end)
+		return guard_ip_finish(pc, counter);
+	k = &sc->pkt;
+	__builtin_memcpy(k->saddr, rr.saddr, 16);
+	__builtin_memcpy(k->daddr, rr.daddr, 16);
+	k->l3_off = l3_off;
+	k->payload_off = payload_off;
+	k->plen = (__u32)(a >> 48);
+	k->ip_counter = counter;
+	k->sport = parse_ntohs(((const struct hdr_udp *)l4)->source);
+	k->dport = parse_ntohs(((const struct hdr_udp *)l4)->dest);
+	k->family = rr.family;
+	k->l4_proto = rr.l4_proto;
+	k->answerable =
+		!(notes & (NOTE_BIT(GC_NOTE_IPV4_OPTIONS) | NOTE_BIT(GC_NOTE_IPV6_EXT) |
+			   NOTE_BIT(GC_NOTE_IPV4_FRAGMENT) | NOTE_BIT(GC_NOTE_IPV6_FRAGMENT)));
+	k->tcp_flags = 0;
+	k->seq = 0;
+	k->ack_seq = 0;
+	if (rr.l4_proto == PARSE_IPPROTO_TCP) {
+		const struct hdr_tcp *t = (const struct hdr_tcp *)l4;
+		__u32 seq, ack;
+
+		if ((const void *)(t + 1) > pc->data_end)
+			return guard_ip_finish(pc, counter);
+		__builtin_memcpy(&seq, t->seq, 4);
+		__builtin_memcpy(&ack, t->ack_seq, 4);
+		k->seq = bpf_ntohl(seq);
+		k->ack_seq = bpf_ntohl(ack);
+		k->tcp_flags = t->flags;
+	}
+	return names_run(pc, sc);
+}
+
+/*
+ * The name stage, as global functions (one per kind of context: their helpers differ).
+ * Verifier workaround: a global function is verified once, on its own, with its arguments
+ * unknown: the name stage is not verified again for every header layout the parse let through
+ * (VLAN tags, IPv4 options, IPv6 extension chains, both families), which multiplied it.
+ * Speed: the main program hands over only the packets that may carry a name, before the IP
+ * rules, and nothing of its own state: every other packet runs the main program as it was
+ * before the name stage existed, registers and all (the stage inlined, or merely a call
+ * needing the parse's pointers after the IP rules' lookups, made clang spill them: a plain
+ * TCP segment paid up to 9 ns more, 70 %).
+ */
+__noinline int guard_names_xdp(struct xdp_md *ctx, __u64 a, __u64 b)
+{
+	struct pkt_ctx pc = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+		.ctx = ctx,
+		.hook = GUARD_HOOK_XDP,
+	};
+
+	pc.bytes = (__u64)((const __u8 *)pc.data_end - (const __u8 *)pc.data);
+	return names_entry(&pc, a, b);
+}
+
+__noinline int guard_names_skb(struct __sk_buff *ctx, __u64 a, __u64 b)
+{
+	struct pkt_ctx pc = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+		.ctx = ctx,
+		.hook = GUARD_HOOK_TC_INGRESS,
+	};
+
+	pc.bytes = ctx->len;
+	return names_entry(&pc, a, b);
+}
+
+/* First letters of the methods (C D G H O P T), as bits from 'C'. */
+#define NAMES_METHOD_LETTERS                                                                     \
+	((1u << ('C' - 'C')) | (1u << ('D' - 'C')) | (1u << ('G' - 'C')) | (1u << ('H' - 'C')) | \
+	 (1u << ('O' - 'C')) | (1u << ('P' - 'C')) | (1u << ('T' - 'C')))
+
+/* The flow's tls_pending slot from the parse (flow_slot_of's hash). */
+static __always_inline __u32 names_slot_of(const struct parse_result *r)
+{
+	const __u32 *s = (const __u32 *)r->saddr, *d = (const __u32 *)r->daddr;
+	__u64 h = ((__u64)r->sport << 16 | r->dport) ^ ((__u64)s[0] << 32 | d[0]);
+
+	if (r->family == 6)
+		h ^= ((__u64)s[1] << 32 | d[1]) * 3 ^ ((__u64)s[2] << 32 | d[2]) * 5 ^
+		     ((__u64)s[3] << 32 | d[3]) * 7;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (__u32)(h >> 48) & (FLOW_PENDING_SLOTS - 1);
+}
+
+/*
+ * A TCP segment with data: may it carry a name? Its first two bytes (a TLS handshake record,
+ * a method's first letter), its port (53), or its flow's tls_pending slot (a split
+ * ClientHello's next segment). Most segments answer no after two byte reads and one array
+ * read; the name stage checks the candidates closely.
+ */
+static __always_inline int names_tcp_may(struct pkt_ctx *pc, const struct parse_result *r,
+					 __u32 plen)
+{
+	const __u8 *p = r->payload;
+	__u64 *exp;
+	__u32 slot;
+	__u8 c;
+
+	if (r->dport == DNS_PORT)
+		return 1;
+	if (p + 2 <= (const __u8 *)pc->data_end) {
+		c = p[0];
+		/* a one-byte first segment (an evasion trick) has padding, not data, in p[1] */
+		if (c == TLS_CONTENT_HANDSHAKE && (p[1] == 3 || plen == 1))
+			return 1;
+		if (c >= 'C' && c <= 'T' && ((NAMES_METHOD_LETTERS >> (c - 'C')) & 1))
+			return 1;
+	}
+	slot = names_slot_of(r);
+	exp = bpf_map_lookup_elem(&MAP_TLS_PENDING, &slot);
+	return exp && *exp;
+}
+
+/*
+ * In the main program, after the parse: does the packet go to the name stage? A TCP segment
+ * with data, a UDP datagram to port 53. The L4 data's length is the IP header's say (a frame
+ * may carry Ethernet padding: a bare ACK is 54 bytes in a 60-byte frame), the frame's when
+ * the header does not say. Sets the arguments of guard_names_*() (names_entry()). Returns 1
+ * to hand it over, else 0: the IP rules decide in the main program, as before.
+ */
+static __always_inline int names_hand_over(struct pkt_ctx *pc, const struct parse_result *r,
+					   __u64 *a, __u64 *b)
+{
+	const __u8 *data = pc->data;
+	__u32 payload_off, l3_off, hdrs, frame, plen;
+
+	if (!r->payload || r->later_fragment)
+		return 0;
+	if (r->l4_proto == PARSE_IPPROTO_UDP) {
+		if (r->dport != DNS_PORT)
+			return 0;
+	} else if (r->l4_proto != PARSE_IPPROTO_TCP) {
+		return 0;
+	}
+	payload_off = (__u32)((const __u8 *)r->payload - data);
+	frame = (__u32)((const __u8 *)pc->data_end - (const __u8 *)r->payload);
+	/* the IP header follows Ethernet and the tags still in the frame */
+	l3_off = sizeof(struct hdr_eth) + 4 * (__u32)(r->vlan_depth - pc->vlan_hw);
+	hdrs = payload_off - l3_off;
+	if (r->ip_len == 0 || r->ip_len < hdrs)
+		plen = frame;
+	else
+		plen = r->ip_len - hdrs < frame ? r->ip_len - hdrs : frame;
+	if (plen == 0 || plen > 0xffff || payload_off > NAMES_OFF_MAX)
+		return 0;
+	if (r->l4_proto == PARSE_IPPROTO_TCP && !names_tcp_may(pc, r, plen))
+		return 0;
+	*a = payload_off | (__u64)((const __u8 *)r->l4 - data) << 16 | (__u64)l3_off << 32 |
+	     (__u64)plen << 48;
+	*b = r->notes | (__u64)r->l4_proto << 32 | (__u64)r->family << 40 |
+	     (__u64)pc->vlan_hw << 48;
+	return 1;
+}
+
+#endif

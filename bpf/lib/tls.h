@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * TLS ClientHello: the server_name (SNI) through a resumable walk, so that a ClientHello split
+ * over several TCP segments (every post-quantum one: X25519MLKEM768 key shares make it ~1.6 KB)
+ * is followed segment by segment with the 32-byte struct tls_walk (maps/flow.h) kept between
+ * them. Header-only and host-compilable: included by bpf/lib/names.h, by
+ * tests/unit/test_tls.c and tests/fuzz/fuzz_tls.c.
+ *
+ * Host API:
+ *   int tls_sni(data, end, &nb)
+ *     data..end is the start of a TCP stream (a first segment, or segments concatenated).
+ *     Returns TLS_NAME (nb holds the SNI, dotted, lower case), TLS_NONE (a ClientHello without
+ *     a host_name SNI), TLS_NOT_HELLO (not a TLS handshake record holding a ClientHello),
+ *     TLS_MORE (the bytes end before the SNI), or -counter (below).
+ *   int tls_walk(&w, seg, seg_end, &span)
+ *     One segment of the stream, w zeroed before the first (phase TLS_PH_RECORD). Returns
+ *       TLS_MORE       the segment ended first; w says where the walk resumes. When the name
+ *                      itself is cut, span holds the part in this segment: span.len bytes at
+ *                      seg + span.off, to be saved at name[span.save_at] (w.name_have counts
+ *                      them already)
+ *       TLS_NAME       the SNI is complete: the w.name_len - span.len bytes saved before, then
+ *                      span.len bytes at seg + span.off
+ *       TLS_NONE, TLS_NOT_HELLO as above
+ *       -counter       PASS_TLS_MALFORMED (lengths that do not nest), PASS_TLS_UNSUPPORTED (a
+ *                      ClientHello spread over several TLS records, more than TLS_FIELDS_MAX
+ *                      fields before the SNI, a segment over TLS_SEG_MAX bytes),
+ *                      PASS_NAME_TOO_LONG (an SNI over 254 bytes)
+ *     w.flags gets TLS_F_ECH when an encrypted_client_hello extension (0xfe0d) is walked over.
+ *
+ * What is walked: record header (type 22, version 3.x, length), handshake header (type 1,
+ * length inside the record), version and random, session id, cipher suites, compression
+ * methods, then extension headers until server_name (type 0), whose first entry must be a
+ * host_name. The walk stops at the SNI: extensions after it (ECH among them) are not looked at.
+ */
+#ifndef BPFGUARD_BPF_LIB_TLS_H
+#define BPFGUARD_BPF_LIB_TLS_H
+
+#include "bpf/lib/name.h"
+
+#define TLS_CONTENT_HANDSHAKE 0x16
+#define TLS_HS_CLIENT_HELLO 1
+#define TLS_EXT_SERVER_NAME 0x0000
+#define TLS_EXT_ECH 0xfe0d
+#define TLS_SNI_HOST_NAME 0
+
+/* tls_walk() results (>= 0); errors are -counter. */
+#define TLS_MORE 0
+#define TLS_NAME 1
+#define TLS_NONE 2
+#define TLS_NOT_HELLO 3
+
+#define TLS_F_ECH 0x01
+
+enum tls_phase {
+	TLS_PH_RECORD = 0, /* 5 bytes: content type, version, length */
+	TLS_PH_HANDSHAKE = 1, /* 4 bytes: type, 24-bit length; then skip version + random */
+	TLS_PH_SESSION_ID = 2, /* 1 byte: length; skip the id */
+	TLS_PH_CIPHERS = 3, /* 2 bytes: length; skip the suites */
+	TLS_PH_COMPRESSION = 4, /* 1 byte: length; skip the methods */
+	TLS_PH_EXTS = 5, /* 2 bytes: length of the extensions block */
+	TLS_PH_EXT = 6, /* 4 bytes: extension type and length */
+	TLS_PH_SNI = 7, /* 5 bytes: server_name list length, name type, name length */
+	TLS_PH_NAME = 8, /* the host name's bytes */
+	TLS_PH_DONE = 9,
+};
+
+/* Field size by phase, a nibble each: 5 4 1 2 1 2 4 5 0 from phase 0 up. */
+#define TLS_FIELD_SIZES 0x054212145ull
+#define tls_field_size(phase) ((__u32)((TLS_FIELD_SIZES >> ((phase)*4)) & 0xf))
+
+#define TLS_FIELDS_MAX 64 /* fields walked over all segments before giving up */
+/* Loop bound for one segment: the field limit, the name, one more; never the one that stops. */
+#define TLS_STEPS_MAX (TLS_FIELDS_MAX + 2)
+#define TLS_SEG_MAX 0x3fff /* segment bytes walked (offsets are masked to this) */
+#define TLS_RANDOM_LEN 34 /* legacy_version + random */
+
+/* Big-endian 8 bytes at p as a number (p unaligned). */
+static inline __u64 tls_be64(const __u8 *p)
+{
+	return __builtin_bswap64(name_load64(p));
+}
+
+/*
+ * Take size bytes of the ClientHello body for a field (hs_left counts the body); -MALFORMED
+ * when the body is shorter.
+ */
+static inline int tls_take(struct tls_walk *w, __u32 size)
+{
+	if (size > w->hs_left)
+		return NAME_ERR(PASS_TLS_MALFORMED);
+	w->hs_left -= size;
+	return 0;
+}
+
+/*
+ * Act on field v of the current phase (its size already taken from the segment). Returns -1
+ * to continue the walk, or a tls_walk() result.
+ */
+static inline int tls_field(struct tls_walk *w, __u64 v)
+{
+	__u32 len, type;
+
+	switch (w->phase) {
+	case TLS_PH_RECORD:
+		if ((v >> 32) != TLS_CONTENT_HANDSHAKE || ((v >> 24) & 0xff) != 3 ||
+		    ((v >> 16) & 0xff) > 4)
+			return TLS_NOT_HELLO;
+		/* until the handshake header: the record's length */
+		w->hs_left = (__u32)(v & 0xffff);
+		w->phase = TLS_PH_HANDSHAKE;
+		return -1;
+	case TLS_PH_HANDSHAKE:
+		if ((v >> 24) != TLS_HS_CLIENT_HELLO)
+			return TLS_NOT_HELLO;
+		len = (__u32)(v & 0xffffff);
+		if (len + 4 > w->hs_left)
+			return NAME_ERR(PASS_TLS_UNSUPPORTED); /* continues in another record */
+		if (len < TLS_RANDOM_LEN + 4)
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		w->hs_left = len - TLS_RANDOM_LEN;
+		w->skip = TLS_RANDOM_LEN;
+		w->phase = TLS_PH_SESSION_ID;
+		return -1;
+	case TLS_PH_SESSION_ID:
+	case TLS_PH_CIPHERS:
+	case TLS_PH_COMPRESSION:
+		len = (__u32)v;
+		if (tls_take(w, tls_field_size(w->phase)) || tls_take(w, len) ||
+		    (w->phase == TLS_PH_SESSION_ID && len > 32) ||
+		    (w->phase == TLS_PH_CIPHERS && (len < 2 || (len & 1))) ||
+		    (w->phase == TLS_PH_COMPRESSION && len < 1))
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		w->skip = len;
+		w->phase++;
+		/* a ClientHello may end after the compression methods: no extensions */
+		if (w->phase == TLS_PH_EXTS && w->hs_left == 0)
+			return TLS_NONE;
+		return -1;
+	case TLS_PH_EXTS:
+		len = (__u32)v;
+		if (tls_take(w, 2) || len > w->hs_left)
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		w->ext_left = len;
+		w->phase = TLS_PH_EXT;
+		return len ? -1 : TLS_NONE;
+	case TLS_PH_EXT:
+		type = (__u32)(v >> 16);
+		len = (__u32)(v & 0xffff);
+		if (w->ext_left < 4 || len > w->ext_left - 4)
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		w->ext_left -= 4 + len;
+		if (type == TLS_EXT_SERVER_NAME) {
+			if (len < 5)
+				return NAME_ERR(PASS_TLS_MALFORMED);
+			w->name_len = (__u16)len; /* the extension's length until the SNI header */
+			w->phase = TLS_PH_SNI;
+			return -1;
+		}
+		if (type == TLS_EXT_ECH)
+			w->flags |= TLS_F_ECH;
+		w->skip = len;
+		/* the last extension: nothing left to skip to */
+		return w->ext_left ? -1 : TLS_NONE;
+	case TLS_PH_SNI:
+		len = (__u32)(v & 0xffff); /* name length */
+		type = (__u32)((v >> 16) & 0xff);
+		if (((v >> 24) & 0xffff) + 2 > w->name_len || len + 3 > ((v >> 24) & 0xffff))
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		if (type != TLS_SNI_HOST_NAME)
+			return TLS_NONE;
+		if (len == 0)
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		if (len > NAME_MAX_LEN + 1) /* 253 and an absolute name's dot */
+			return NAME_ERR(PASS_NAME_TOO_LONG);
+		w->name_len = (__u16)len;
+		w->name_have = 0;
+		w->phase = TLS_PH_NAME;
+		return -1;
+	default:
+		return NAME_ERR(PASS_TLS_MALFORMED);
+	}
+}
+
+/*
+ * One step of the walk: a skip and one field, or the name's bytes. Returns -1 to go on, or a
+ * tls_walk() result.
+ *
+ * Verifier workaround: the offset in the segment and its length are read from memory (w and
+ * span) at each step and the offset written back: in registers, the ranges the comparisons
+ * give them would be carried into the next step, different on every path, and the walk would
+ * be verified once per combination (over 600,000 instructions); from memory they are unknown
+ * numbers again, and every step is verified once per field kind.
+ */
+static inline int tls_step(struct tls_walk *w, const __u8 *seg, const __u8 *end,
+			   struct tls_span *span)
+{
+	__u32 off = NAME_LAUNDER(w->seg_off), seglen = NAME_LAUNDER(span->seg_len), size, k;
+	const __u8 *q;
+	__u64 v;
+	int ret;
+
+	if (off > seglen)
+		return NAME_ERR(PASS_TLS_MALFORMED);
+	if (w->skip) {
+		if (w->skip >= seglen - off) {
+			w->skip -= seglen - off;
+			return TLS_MORE;
+		}
+		off += w->skip;
+		w->skip = 0;
+	}
+	if (w->phase == TLS_PH_NAME) {
+		__u32 want = (__u32)w->name_len - w->name_have;
+
+		span->off = off;
+		span->save_at = w->name_have;
+		if (seglen - off < want) {
+			span->len = seglen - off;
+			w->name_have += (__u16)span->len;
+			return TLS_MORE;
+		}
+		span->len = want;
+		w->phase = TLS_PH_DONE;
+		return TLS_NAME;
+	}
+	if (w->phase > TLS_PH_SNI)
+		return NAME_ERR(PASS_TLS_MALFORMED);
+	if (++w->steps > TLS_FIELDS_MAX)
+		return NAME_ERR(PASS_TLS_UNSUPPORTED);
+	size = tls_field_size(w->phase);
+	NAME_CLAMP(off, TLS_SEG_MAX);
+	q = seg + off;
+	if (w->have == 0 && off + 8 <= seglen && q + 8 <= end) {
+		/* the whole field and more in the segment: one load */
+		v = tls_be64(q) >> (64 - size * 8);
+		off += size;
+	} else {
+		/* near the end of the segment: a byte at a time, resumable */
+		for (k = 0; k < 5; k++) {
+			if (w->have >= size)
+				break;
+			NAME_CLAMP(off, TLS_SEG_MAX);
+			q = seg + off;
+			if (off >= seglen || q + 1 > end) {
+				w->steps--; /* counted when it completes */
+				return TLS_MORE;
+			}
+			w->acc = w->acc << 8 | *q;
+			w->have++;
+			off++;
+		}
+		v = w->acc;
+		w->acc = 0;
+		w->have = 0;
+	}
+	w->seg_off = off;
+	ret = tls_field(w, v);
+	return ret;
+}
+
+/*
+ * tls_walk() with the segment's length given: seglen bytes from seg, end the frame's end
+ * (>= seg + seglen: a frame may carry padding after the segment). The kernel calls this form:
+ * its reads are checked against end, the frame's end, which the verifier knows.
+ */
+PARSE_FN int tls_walk_len(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
+			  struct tls_span *span)
+{
+	__u32 i;
+
+	span->len = 0;
+	if (seglen > TLS_SEG_MAX)
+		return NAME_ERR(PASS_TLS_UNSUPPORTED);
+	span->seg_len = seglen;
+	w->seg_off = 0;
+	for (i = 0; i < TLS_STEPS_MAX; i++) {
+		int ret = tls_step(w, seg, end, span);
+
+		if (ret != -1)
+			return ret;
+	}
+	return NAME_ERR(PASS_TLS_UNSUPPORTED);
+}
+
+/* See the top of the file. */
+PARSE_FN int tls_walk(struct tls_walk *w, const __u8 *seg, const __u8 *end, struct tls_span *span)
+{
+	return tls_walk_len(w, seg, (__u32)(end - seg), end, span);
+}
+
+/*
+ * A first look at a segment of plen payload bytes: does it start like a TLS handshake record
+ * (22, 3, 0..4) holding a ClientHello? A segment shorter than 6 bytes is judged by the bytes it
+ * has: clients that split their ClientHello after byte 1, 2 or 5 (to evade filters) must still
+ * be followed. Reads only bytes of the payload (a short segment's frame is padded with zeros).
+ */
+static inline int tls_looks_like_hello(const __u8 *p, const void *end, __u32 plen)
+{
+	if (plen == 0 || p + 1 > (const __u8 *)end || p[0] != TLS_CONTENT_HANDSHAKE)
+		return 0;
+	if (plen < 2)
+		return 1;
+	if (p + 2 > (const __u8 *)end || p[1] != 3)
+		return 0;
+	if (plen < 3)
+		return 1;
+	if (p + 3 > (const __u8 *)end || p[2] > 4)
+		return 0;
+	if (plen < 6)
+		return 1;
+	if (p + 6 > (const __u8 *)end)
+		return 0;
+	return p[5] == TLS_HS_CLIENT_HELLO;
+}
+
+#ifndef __BPF__
+/* Host API: see the top of the file. */
+static inline int tls_sni(const void *data, const void *end, struct name_buf *nb)
+{
+	struct tls_walk w;
+	struct tls_span span = { 0 };
+	int ret;
+
+	memset(&w, 0, sizeof(w));
+	memset(nb, 0, sizeof(*nb));
+	ret = tls_walk(&w, data, end, &span);
+	if (ret != TLS_NAME)
+		return ret;
+	memcpy(nb->b + 1, (const __u8 *)data + span.off, span.len);
+	ret = name_from_dotted(nb, span.len);
+	if (ret)
+		return ret;
+	name_lower(nb);
+	return TLS_NAME;
+}
+#endif
+
+#endif
