@@ -29,7 +29,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror \
 CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -D_GNU_SOURCE -I. -I$(BUILD) -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lidn2
+LDLIBS := -lbpf -lelf -lz -lidn2 -lcurl
 
 BPF_NAMES := $(always-y:.bpf.o=)
 SKELS := $(BPF_NAMES:%=$(BUILD)/%.skel.h)
@@ -130,7 +130,7 @@ format-check:
 	$(Q)clang-format-14 --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 analyze: $(SKELS)
-	$(Q)for f in user/*.c; do clang --analyze -Xanalyzer -analyzer-output=text \
+	$(Q)for f in user/*.c; do clang --analyze --no-system-header-prefix=bpf/ -Xanalyzer -analyzer-output=text \
 		$(filter-out -MMD -MP,$(USER_CFLAGS)) $$f -o /dev/null || exit 1; done
 
 clean:

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The test runner: tests/run.sh [unit|bpf|e2e|all] (default all).
+# The test runner: tests/run.sh [unit|bpf|e2e|static|all] (default all).
 #   unit: build/tests/unit/test_*   (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP)
 #   bpf:  build/tests/bpf/test_*    (cmocka through BPF_PROG_TEST_RUN; needs root)
 #   e2e:  tests/e2e/test_*.sh       (network namespaces and a real `bpfguard run`; needs root)
+#   static: tests/static/test_*.sh  (clang-format, clang --analyze, BPF with clang-14 and -16)
 # Every suite prints TAP. The runner counts every `ok` and `not ok` line across suites; a suite
 # that exits non-zero (or is killed, or times out) without a `not ok` line, or that prints fewer
 # results than its plan, counts as one more failure, named. At the end: the failures' names and
 # a last line that is exactly "N passed, N failed". Exits 1 if anything failed or nothing ran.
 #
-# Environment: BUILD (default build), UNIT_TIMEOUT, BPF_TIMEOUT, E2E_TIMEOUT (seconds per suite).
+# Environment: BUILD (default build), UNIT_TIMEOUT, BPF_TIMEOUT, E2E_TIMEOUT, STATIC_TIMEOUT
+# (seconds per suite).
 
 set -uo pipefail
 
@@ -20,6 +22,7 @@ BUILD=${BUILD:-build}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 BPF_TIMEOUT=${BPF_TIMEOUT:-300}
 E2E_TIMEOUT=${E2E_TIMEOUT:-420}
+STATIC_TIMEOUT=${STATIC_TIMEOUT:-300}
 
 PASSED=0
 FAILED=0
@@ -29,7 +32,7 @@ FAILURES=()
 CUR_LOG=""
 
 usage() {
-	echo "usage: tests/run.sh [unit|bpf|e2e|all]" >&2
+	echo "usage: tests/run.sh [unit|bpf|e2e|static|all]" >&2
 	exit 2
 }
 
@@ -139,6 +142,15 @@ run_e2e() {
 	done
 }
 
+# Static checks need no root: they read the sources and build/*.skel.h.
+run_static() {
+	local t
+	for t in tests/static/test_*.sh; do
+		[[ -f "$t" ]] || continue
+		run_suite "static/$(basename "$t" .sh)" "$STATIC_TIMEOUT" bash "$t"
+	done
+}
+
 # Ctrl-C: the running suite gets it too and cleans up (its own trap); then stop here.
 trap '[[ -n "$CUR_LOG" ]] && rm -f "$CUR_LOG"; echo "# interrupted"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 130' INT TERM
 
@@ -147,10 +159,12 @@ case "$what" in
 unit) run_unit ;;
 bpf) run_bpf ;;
 e2e) run_e2e ;;
+static) run_static ;;
 all)
 	run_unit
 	run_bpf
 	run_e2e
+	run_static
 	;;
 -h | --help) usage ;;
 *) usage ;;

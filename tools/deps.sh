@@ -12,7 +12,12 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev libidn2-dev libcmocka-dev
-	pkg-config make gcc clang-format-14
+	libcurl4-openssl-dev
+	pkg-config make gcc
+	# static checks (tests/static): format, analyzer, BPF built by a second compiler
+	clang-14 clang-16 clang-format-14
+	# schedules read the zone database (/usr/share/zoneinfo)
+	tzdata
 	# tests and demo
 	iproute2 iputils-ping curl python3 python3-scapy tshark dnsutils knot-dnsutils
 	dnsmasq-base openssl xdp-tools netcat-openbsd jq util-linux procps

@@ -25,6 +25,7 @@
 #define CFG_BLOCK_TTL_MAX 86400
 #define CFG_DEFAULT_STATE_DIR "/var/lib/bpfguard"
 #define CFG_DEFAULT_BLOCK_TTL 10
+#define N_URL_ONLY 4 /* entries of url_only_keys[] */
 
 enum cfg_section { SEC_NONE, SEC_GUARD, SEC_LIST, SEC_SCHEDULE, SEC_GROUP, SEC_BAD };
 
@@ -53,6 +54,7 @@ struct cfg_parser {
 
 	/* The [list] being read. */
 	int category_line;
+	int url_only_line[N_URL_ONLY]; /* line of each url_only_keys[] key, 0: not given */
 	/* The [group] being read: errors in its clients = and macs = values. */
 	unsigned int member_errors;
 
@@ -64,7 +66,10 @@ static const char *const guard_keys[] = {
 	"interfaces", "tc_ingress", "tc_egress", "xdp_mode", "dns_action", "tcp_action",
 	"sinkhole4",  "sinkhole6",  "block_ttl", "metrics",  "state_dir",
 };
-static const char *const list_keys[] = { "path", "url", "category", "action", "direction", "match" };
+static const char *const list_keys[] = { "path",  "url",    "category", "action",   "direction",
+					 "match", "sha256", "refresh",	"max_size", "timeout" };
+/* [list] keys that only a url = list takes; their lines are kept to report them beside path =. */
+static const char *const url_only_keys[N_URL_ONLY] = { "sha256", "refresh", "max_size", "timeout" };
 static const char *const group_keys[] = { "clients", "macs", "block", "allow" };
 static const char *const section_kinds[] = { "guard", "list", "schedule", "group" };
 static const char *const day_names[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
@@ -335,6 +340,53 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
+/* A number with an optional unit suffix: units[i] is the letter, mult[i] its multiplier. */
+static bool parse_scaled(const char *s, const char *units, const unsigned long long *mult,
+			 unsigned long long max, bool allow_b, unsigned long long *out)
+{
+	unsigned long long v = 0, m = 1;
+	const char *u;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	if (*s) {
+		u = strchr(units, tolower((unsigned char)*s));
+		if (!u)
+			return false;
+		m = mult[u - units];
+		s++;
+		if (allow_b && (*s == 'b' || *s == 'B'))
+			s++;
+		if (*s)
+			return false;
+	}
+	if (v > max / m)
+		return false;
+	*out = v * m;
+	return true;
+}
+
+/* `90`, `90s`, `30m`, `6h`, `1d` into seconds, at most max. */
+static bool parse_duration(const char *s, unsigned long long max, unsigned long long *out)
+{
+	static const unsigned long long mult[] = { 1, 60, 3600, 86400 };
+
+	return parse_scaled(s, "smhd", mult, max, false, out);
+}
+
+/* `1048576`, `512K`, `50M`, `2G` (powers of 1024; a trailing B is allowed) into bytes. */
+static bool parse_size(const char *s, unsigned long long max, unsigned long long *out)
+{
+	static const unsigned long long mult[] = { 1ULL << 10, 1ULL << 20, 1ULL << 30 };
+
+	return parse_scaled(s, "kmg", mult, max, true, out);
+}
+
 /* `host:port`: IPv4 `127.0.0.1:9477`, IPv6 `[::1]:9477`; `off` or empty: none. */
 static void parse_metrics(struct cfg_parser *p, int line, const char *v, char *out, size_t len)
 {
@@ -451,6 +503,82 @@ static void guard_key(struct cfg_parser *p, int line, const char *key, char *v)
 
 /* ---- [list NAME] ---- */
 
+/* Is key one of url_only_keys[]? If so, remember its line. */
+static bool url_only_key(struct cfg_parser *p, int line, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < N_URL_ONLY; i++) {
+		if (strcasecmp(key, url_only_keys[i]) == 0) {
+			p->url_only_line[i] = line;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* sha256 =, refresh =, max_size =, timeout = (see fetch.h for what they do). */
+static void list_url_key(struct cfg_parser *p, int line, struct cfg_list *l, const char *key,
+			 const char *v)
+{
+	unsigned long long n;
+	size_t i, len;
+
+	if (strcasecmp(key, "sha256") == 0) {
+		len = strlen(v);
+		for (i = 0; i < len && isxdigit((unsigned char)v[i]); i++)
+			;
+		if (len != 64 || i != len) {
+			cfg_err(p, line,
+				"sha256: '%.*s' is not 64 hexadecimal digits (give the SHA-256 "
+				"of the file as downloaded, as sha256sum prints it)",
+				CFG_SHOW, v);
+			return;
+		}
+		for (i = 0; i < len; i++)
+			l->sha256[i] = (char)tolower((unsigned char)v[i]);
+		l->sha256[len] = '\0';
+	} else if (strcasecmp(key, "refresh") == 0) {
+		if (!parse_duration(v, CFG_REFRESH_MAX, &n)) {
+			cfg_err(p, line,
+				"refresh: '%.*s' is not a duration of at most 30 days (seconds, "
+				"or a number with s, m, h or d: 30m, 6h, 1d)",
+				CFG_SHOW, v);
+			return;
+		}
+		if (n < CFG_REFRESH_MIN) {
+			cfg_err(p, line,
+				"refresh: %llu s is shorter than the minimum of %d s (list "
+				"sources ask not to be polled more often; e.g. refresh = 30m)",
+				n, CFG_REFRESH_MIN);
+			return;
+		}
+		l->refresh = (unsigned int)n;
+	} else if (strcasecmp(key, "max_size") == 0) {
+		if (!parse_size(v, CFG_MAX_SIZE_MAX, &n)) {
+			cfg_err(p, line,
+				"max_size: '%.*s' is not a size of at most 16G (bytes, or a "
+				"number with K, M or G: 50M)",
+				CFG_SHOW, v);
+			return;
+		}
+		if (n == 0) {
+			cfg_err(p, line, "max_size: 0 would refuse every download (e.g. 50M)");
+			return;
+		}
+		l->max_size = n;
+	} else {
+		if (!parse_duration(v, CFG_TIMEOUT_MAX, &n) || n == 0) {
+			cfg_err(p, line,
+				"timeout: '%.*s' is not a duration of 1 s to 1 h (seconds, or a "
+				"number with s, m or h: 60, 5m)",
+				CFG_SHOW, v);
+			return;
+		}
+		l->timeout = (unsigned int)n;
+	}
+}
+
 static void list_key(struct cfg_parser *p, int line, const char *key, char *v)
 {
 	static const char *const actions[] = { "block", "allow" };
@@ -509,6 +637,8 @@ static void list_key(struct cfg_parser *p, int line, const char *key, char *v)
 		k = parse_enum(p, line, key, v, matches, ARRAY_SIZE(matches));
 		if (k >= 0)
 			l->match = k == 0 ? LIST_MATCH_SUBTREE : LIST_MATCH_EXACT;
+	} else if (url_only_key(p, line, key)) {
+		list_url_key(p, line, l, key, v);
 	} else {
 		cfg_err(p, line, "unknown key '%.*s' in [list %s]%s", CFG_SHOW, key, l->name,
 			suggest(key, list_keys, ARRAY_SIZE(list_keys), hint, sizeof(hint)));
@@ -519,12 +649,19 @@ static void list_finish(struct cfg_parser *p)
 {
 	struct guard_config *cfg = p->cfg;
 	struct cfg_list *l = &cfg->lists[cfg->n_lists - 1];
-	int id;
+	int id, k;
 
 	if (!seen_key(p, "path") && !seen_key(p, "url"))
 		cfg_err(p, l->line, "[list %s] has neither path = nor url = (give one)", l->name);
 	else if (seen_key(p, "path") && seen_key(p, "url"))
 		cfg_err(p, l->line, "[list %s] has both path = and url = (keep one)", l->name);
+	else if (seen_key(p, "path"))
+		for (k = 0; k < N_URL_ONLY; k++)
+			if (p->url_only_line[k])
+				cfg_err(p, p->url_only_line[k],
+					"%s: only a url = list takes it ([list %s] reads "
+					"path =; remove the key)",
+					url_only_keys[k], l->name);
 	if (!l->category[0]) {
 		if (!seen_key(p, "category"))
 			cfg_err(p, l->line, "[list %s] has no category = (e.g. category = adult)",
@@ -893,6 +1030,7 @@ static void section_finish(struct cfg_parser *p)
 	p->sec = SEC_NONE;
 	p->n_seen = 0;
 	p->member_errors = 0;
+	memset(p->url_only_line, 0, sizeof(p->url_only_line));
 }
 
 static bool grow(void **arr, int n, size_t size)
@@ -995,6 +1133,9 @@ static void section_header(struct cfg_parser *p, int line, char *s)
 		l->direction = LIST_DIR_DST;
 		l->match = LIST_MATCH_SUBTREE;
 		l->line = line;
+		l->refresh = CFG_REFRESH_DEFAULT;
+		l->max_size = CFG_MAX_SIZE_DEFAULT;
+		l->timeout = CFG_TIMEOUT_DEFAULT;
 		p->category_line = line;
 		p->sec = SEC_LIST;
 	} else if (strcasecmp(kind, "schedule") == 0) {

@@ -35,7 +35,20 @@ struct cfg_list {
 	int direction; /* enum list_dir_cfg, default LIST_DIR_DST */
 	int match; /* enum list_match_cfg */
 	int line; /* line of the [list] header */
+	/* url = lists only (see fetch.h); refused beside path =. */
+	char sha256[65]; /* `sha256 =`: pinned SHA-256 of the download, lower-case hex; "" none */
+	unsigned int refresh; /* `refresh =`: seconds between fetches */
+	unsigned long long max_size; /* `max_size =`: bytes a download may have */
+	unsigned int timeout; /* `timeout =`: seconds one whole download may take */
 };
+
+#define CFG_REFRESH_DEFAULT (6 * 3600)
+#define CFG_REFRESH_MIN 60
+#define CFG_REFRESH_MAX (30 * 86400)
+#define CFG_MAX_SIZE_DEFAULT (200ULL << 20)
+#define CFG_MAX_SIZE_MAX (16ULL << 30)
+#define CFG_TIMEOUT_DEFAULT 60
+#define CFG_TIMEOUT_MAX 3600
 
 #define CFG_MAX_WINDOWS 16
 struct cfg_window {

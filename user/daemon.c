@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "user/attach.h"
 #include "user/daemon.h"
+#include "user/fetch.h"
 #include "user/http.h"
 #include "user/loader.h"
 #include "user/log.h"
@@ -49,6 +50,7 @@ struct daemon {
 	int sfd, mfd, ifd;
 	__u64 reload_due;
 	bool adopted; /* pins of a guard that died were there at start: its filters are ours */
+	time_t fetch_due[GUARD_MAX_LISTS]; /* url lists: when to ask the source again (0: none) */
 };
 
 static int prog_fd_for(struct guard *skel, int kind)
@@ -219,6 +221,66 @@ static bool same_interfaces(const struct guard_config *a, const struct guard_con
 
 static void watch_files(struct daemon *d);
 
+/* When each url list is due for a refresh, from what its copy's metadata says. */
+static void plan_fetches(struct daemon *d)
+{
+	struct fetch_result fr;
+	int i;
+
+	for (i = 0; i < GUARD_MAX_LISTS; i++) {
+		const struct cfg_list *l = &d->cfg->lists[i];
+
+		d->fetch_due[i] = 0;
+		if (i >= d->cfg->n_lists || !l->url)
+			continue;
+		memset(&fr, 0, sizeof(fr));
+		fetch_cached(l, d->cfg->state_dir, false, &fr);
+		d->fetch_due[i] = fetch_next_due(l, &fr);
+		if (d->fetch_due[i] <= 0)
+			d->fetch_due[i] = time(NULL);
+	}
+}
+
+/* Refresh the url lists that are due; new content schedules a reload. */
+static void run_fetches(struct daemon *d)
+{
+	time_t now = time(NULL);
+	struct fetch_result fr;
+	int i;
+
+	for (i = 0; i < d->cfg->n_lists; i++) {
+		const struct cfg_list *l = &d->cfg->lists[i];
+
+		if (!l->url || !d->fetch_due[i] || d->fetch_due[i] > now)
+			continue;
+		memset(&fr, 0, sizeof(fr));
+		if (fetch_list(l, d->cfg->state_dir, &fr))
+			pr_warn("[list %s]: %s; the loaded entries stay in force\n", l->name,
+				fr.message);
+		else if (fr.status == FETCH_NEW) {
+			pr_warn("[list %s]: new content from %s\n", l->name, l->url);
+			d->reload_due = now_ns();
+		}
+		d->fetch_due[i] = fetch_next_due(l, &fr);
+		if (d->fetch_due[i] <= now)
+			d->fetch_due[i] = now + 60;
+	}
+}
+
+/* Milliseconds until the next url list is due, or -1. */
+static int fetch_timeout(const struct daemon *d)
+{
+	time_t now = time(NULL), next = 0;
+	int i;
+
+	for (i = 0; i < d->cfg->n_lists; i++)
+		if (d->fetch_due[i] && (!next || d->fetch_due[i] < next))
+			next = d->fetch_due[i];
+	if (!next)
+		return -1;
+	return next <= now ? 0 : (int)(next - now) * 1000;
+}
+
 /* Build and swap in a new policy; on any failure the running one stays. */
 static int reload(struct daemon *d)
 {
@@ -262,6 +324,7 @@ static int reload(struct daemon *d)
 	d->rec.loaded = (__u64)time(NULL);
 	write_record(d);
 	watch_files(d);
+	plan_fetches(d);
 	pr_warn("reloaded: %u lists, %zu IP prefixes, in %.3f s\n", pol->n_lists,
 		pol->ipt.n_prefixes, (now_ns() - t0) / 1e9);
 	return 0;
@@ -391,6 +454,8 @@ static void loop(struct daemon *d)
 			http_serve_one(d->mfd, metrics_body, d);
 		if (pfd[2].revents & POLLIN)
 			drain_inotify(d);
+		if (fetch_timeout(d) == 0)
+			run_fetches(d);
 		if (d->reload_due && now_ns() >= d->reload_due) {
 			d->reload_due = 0;
 			reload(d);
@@ -464,6 +529,7 @@ int daemon_run(const struct daemon_opts *o)
 		goto cleanup_detach;
 	}
 	watch_files(&d);
+	plan_fetches(&d);
 
 	printf("bpfguard: guarding");
 	for (i = 0; i < (unsigned int)d.n_ap; i++)

@@ -459,6 +459,138 @@ static void test_list_errors(void **state)
 	free(text);
 }
 
+/* sha256 =, refresh =, max_size =, timeout =: defaults, units, upper-case hex. */
+static void test_list_url_keys(void **state)
+{
+	struct guard_config *cfg = parse_ok(
+		"[list plain]\n"
+		"url = http://192.0.2.1/list.txt\n"
+		"category = c\n"
+		"[list tuned]\n"
+		"url = https://192.0.2.1/list.txt.gz\n"
+		"category = c\n"
+		"sha256 = E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n"
+		"refresh = 30m\n"
+		"max_size = 50M\n"
+		"timeout = 90\n"
+		"[list units]\n"
+		"url = http://192.0.2.1/x\n"
+		"category = c\n"
+		"refresh = 60\n"
+		"max_size = 512kB\n"
+		"timeout = 2m\n"
+		"[list days]\n"
+		"url = http://192.0.2.1/y\n"
+		"category = c\n"
+		"refresh = 1D\n"
+		"max_size = 1048577\n"
+		"timeout = 1h\n"
+		"[list local]\n"
+		"path = /etc/bpfguard/registry/local.txt\n"
+		"category = c\n");
+	const struct cfg_list *l;
+
+	(void)state;
+	assert_int_equal(cfg->n_lists, 5);
+	l = &cfg->lists[0];
+	assert_string_equal(l->sha256, "");
+	assert_int_equal(l->refresh, 6 * 3600);
+	assert_true(l->max_size == 200ULL * 1024 * 1024);
+	assert_int_equal(l->timeout, 60);
+
+	l = &cfg->lists[1];
+	assert_string_equal(l->sha256,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_int_equal(l->refresh, 1800);
+	assert_true(l->max_size == 50ULL * 1024 * 1024);
+	assert_int_equal(l->timeout, 90);
+
+	l = &cfg->lists[2];
+	assert_int_equal(l->refresh, 60);
+	assert_true(l->max_size == 512ULL * 1024);
+	assert_int_equal(l->timeout, 120);
+
+	l = &cfg->lists[3];
+	assert_int_equal(l->refresh, 86400);
+	assert_true(l->max_size == 1048577ULL);
+	assert_int_equal(l->timeout, 3600);
+
+	/* A path = list keeps the defaults, unused. */
+	l = &cfg->lists[4];
+	assert_string_equal(l->sha256, "");
+	assert_int_equal(l->refresh, 6 * 3600);
+	config_free(cfg);
+}
+
+static void test_list_url_key_errors(void **state)
+{
+	static const char head[] = "[list a]\nurl = http://192.0.2.1/l\ncategory = x\n";
+	static const struct {
+		const char *line;
+		const char *sub1, *sub2;
+	} cases[] = {
+		{ "sha256 = abc", "sha256: 'abc'", "64 hexadecimal digits" },
+		{ "sha256 = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
+		  "sha256", "64 hexadecimal" },
+		{ "sha256 = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555",
+		  "sha256", "64 hexadecimal" },
+		{ "sha256 = g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		  "sha256", "64 hexadecimal" },
+		{ "sha256 =", "sha256: ''", NULL },
+		{ "refresh = 59", "refresh: 59 s is shorter than the minimum of 60 s", NULL },
+		{ "refresh = 30s", "refresh: 30 s is shorter", NULL },
+		{ "refresh = 0", "refresh: 0 s", NULL },
+		{ "refresh = 31d", "refresh: '31d'", "30 days" },
+		{ "refresh = 6 h", "refresh: '6 h'", "30m, 6h, 1d" },
+		{ "refresh = 6hours", "refresh: '6hours'", NULL },
+		{ "refresh = -5", "refresh: '-5'", NULL },
+		{ "refresh = h", "refresh: 'h'", NULL },
+		{ "refresh = 99999999999999999999999", "refresh: '9999", NULL },
+		{ "max_size = 0", "max_size: 0 would refuse every download", NULL },
+		{ "max_size = 50X", "max_size: '50X'", "K, M or G" },
+		{ "max_size = 17G", "max_size: '17G'", "16G" },
+		{ "max_size = 50MiB", "max_size: '50MiB'", NULL },
+		{ "max_size = M", "max_size: 'M'", NULL },
+		{ "timeout = 0", "timeout: '0'", "1 s to 1 h" },
+		{ "timeout = 2h", "timeout: '2h'", NULL },
+		{ "timeout = 1.5", "timeout: '1.5'", NULL },
+	};
+	char text[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, cases[i].line);
+		expect_error(text, 4, cases[i].sub1, cases[i].sub2);
+	}
+
+	/* Beside path =, each url-only key is an error at its own line. */
+	{
+		struct capture *c =
+			parse_bad("[list a]\n"
+				  "path = /x\n"
+				  "category = x\n"
+				  "sha256 = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b9"
+				  "34ca495991b7852b855\n"
+				  "refresh = 1h\n"
+				  "max_size = 1M\n"
+				  "timeout = 5\n");
+
+		if (c->n != 4 || !has_report(c, 4, "sha256: only a url = list", "[list a]") ||
+		    !has_report(c, 5, "refresh: only a url = list", NULL) ||
+		    !has_report(c, 6, "max_size: only a url = list", NULL) ||
+		    !has_report(c, 7, "timeout: only a url = list", "remove the key")) {
+			cap_dump(c);
+			fail_msg("expected four url-only errors at lines 4-7");
+		}
+		free(c);
+	}
+	expect_error("[list a]\nurl = http://192.0.2.1/l\ncategory = x\nrefersh = 1h\n", 4,
+		     "unknown key 'refersh' in [list a]", "did you mean 'refresh'?");
+	expect_error("[list a]\nurl = http://192.0.2.1/l\ncategory = x\ntimeout = 5\ntimeout = 6\n",
+		     5, "duplicate key 'timeout'", NULL);
+}
+
 static void test_schedules(void **state)
 {
 	struct guard_config *cfg = parse_ok("[schedule school]\n"
@@ -787,6 +919,8 @@ int main(void)
 		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_list_errors),
+		cmocka_unit_test(test_list_url_keys),
+		cmocka_unit_test(test_list_url_key_errors),
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_schedule_errors),
 		cmocka_unit_test(test_groups),
