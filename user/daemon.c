@@ -354,12 +354,20 @@ static void watch_dir_of(int ifd, const char *path)
 	inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE);
 }
 
+static void drain_inotify(struct daemon *d);
+
 static void watch_files(struct daemon *d)
 {
 	int i;
 
-	if (d->ifd >= 0)
+	if (d->ifd >= 0) {
+		/*
+		 * A file that changed while the reload was reading it must not be forgotten with
+		 * the old watches: its event schedules another reload.
+		 */
+		drain_inotify(d);
 		close(d->ifd);
+	}
 	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->ifd < 0)
 		return;
@@ -443,8 +451,9 @@ static void loop(struct daemon *d)
 			if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGHUP) {
-				reload(d);
+				/* before: a change seen during the reload schedules the next one */
 				d->reload_due = 0;
+				reload(d);
 				continue;
 			}
 			pr_warn("stopping (signal %u)\n", si.ssi_signo);
