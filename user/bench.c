@@ -13,6 +13,23 @@
  *   nomatch        203.0.113.1 / 2001:db8::1: no prefix covers them
  *   prefix-hit     198.18.7.9/32 (3 array reads) / 2606:4700::1111/128 (the IPv6 trie)
  *   prefix-hit-short  100.64.0.0/12 with nothing longer inside (1 read) / 3fff::/20 (2 reads)
+ * And a names list: a gzip hosts file (`0.0.0.0 name` lines) of N random names of 2 to 4
+ * labels under a few TLDs (labels of [a-z0-9], so they never meet the probes, whose labels
+ * have a '-'), plus the listed probe static.blocked-bench.com. Every name case asks for a
+ * 5-label name (both walk 5 suffixes), from 192.0.2.2 to 203.0.113.1:
+ *   dns-miss       A query (RD, EDNS as dig sends it) for www.img.static.nomatch-bench.com
+ *   dns-hit        the same for www.img.static.blocked-bench.com: answered NXDOMAIN, XDP_TX
+ *   sni-miss/-hit  one segment holding a whole ClientHello (x25519 key share, the SNI 10th of
+ *                  15 extensions, as browsers permute them), to port 443: pass / RST, XDP_TX
+ *   sni-split      the second segment of a post-quantum ClientHello (X25519MLKEM768, ~1.7 KB)
+ *                  split after 1000 bytes, the SNI in the second: RST, XDP_TX
+ *   http-host-miss/-hit  `GET / HTTP/1.1` with the Host header first, as curl sends it: pass / RST
+ * Cases that rewrite the frame (an answer, a reset) or need flow state cannot use repeat R: the
+ * second repetition would see the answer. They are measured "fresh": BPF_PROG_TEST_RUN with
+ * repeat 1, the original frame each call, C calls per run (sni-split: the first segment run
+ * before each second segment, only the second's duration counted), the mean of the best run
+ * minus the per-call overhead, which is the minimal program measured the same way minus its
+ * repeat-R figure (dns-miss-fresh checks the method against dns-miss).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,8 +54,14 @@
 #define BENCH_RUNS 3
 #define BENCH_REPEAT_QUICK 200000u
 #define BENCH_RUNS_QUICK 2
-#define BENCH_MAX_CASES 16
-#define BENCH_PKT_MAX 128
+#define BENCH_SEED_NAMES 0x6e616d6573626e63ull
+#define BENCH_FRESH_CALLS 20000u /* per run, for the cases measured fresh */
+#define BENCH_FRESH_CALLS_QUICK 3000u
+#define BENCH_NAMES_DEFAULT 1000000
+#define BENCH_NAMES_QUICK 100000
+#define BENCH_MAX_CASES 24
+#define BENCH_PKT_MAX 1536
+#define BENCH_OUT_MAX 4096 /* an answer may grow the frame */
 
 /* The probes (see the top of the file). */
 static const __u8 v4_nomatch[4] = { 203, 0, 113, 1 };
@@ -51,8 +74,15 @@ static const __u8 v6_hit128[16] = { 0x26, 0x06, 0x47, 0x00, [14] = 0x11, [15] = 
 static const __u8 v6_short_net[16] = { 0x3f, 0xff };
 #define V6_SHORT_LEN 20
 static const __u8 v6_short_addr[16] = { 0x3f, 0xff, [15] = 1 };
+/* The names list's probes and the names the cases ask for. */
+#define NAME_LISTED "static.blocked-bench.com"
+#define NAME_HIT "www.img." NAME_LISTED
+#define NAME_MISS "www.img.static.nomatch-bench.com"
+static const char *const name_tlds[] = { "com", "net", "org", "io", "de", "ru", "info", "xyz" };
 
 enum bench_prog { PROG_MINIMAL, PROG_GUARD, PROG_LPM };
+/* What the first output frame of a fresh case must be (beyond the return value). */
+enum bench_out { OUT_ANY, OUT_NXDOMAIN, OUT_RST };
 
 struct bench_case {
 	const char *name;
@@ -61,8 +91,15 @@ struct bench_case {
 	const __u8 *daddr;
 	__u32 want; /* XDP_PASS or XDP_DROP */
 	int counter; /* the guard's verdict counter the packets must land in, -1: none */
+	const char *qname; /* a name case: the name the packet carries, else NULL */
+	bool fresh; /* repeat 1, the original frame each call (see the top of the file) */
+	enum bench_out out;
+	__u32 l4_off; /* from the frame's start */
 	__u8 pkt[BENCH_PKT_MAX];
 	__u32 len;
+	__u8 pre[BENCH_PKT_MAX]; /* pre_len > 0: run before each call of pkt (not timed) */
+	__u32 pre_len;
+	int pre_counter; /* the verdict counter pre must land in */
 	__u32 ns; /* best run: the kernel's duration per packet, in whole ns */
 	double ratio;
 };
@@ -73,8 +110,13 @@ struct bench {
 	__u32 repeat;
 	int runs;
 	char dir[256]; /* the temporary directory, "" when none */
+	long n_names;
+	__u32 fresh_calls;
 	char v4_path[288], v6_path[288], conf4_path[288], conf_path[288];
-	size_t gz_bytes;
+	char names_path[288], confn_path[288];
+	size_t gz_bytes, names_gz_bytes;
+	double load_names_s, fresh_overhead;
+	size_t dom_bytes;
 	struct guard_policy *pol;
 	struct guard *skel;
 	struct minimal *minimal;
@@ -182,7 +224,65 @@ static int write_list(const char *path, int family, long n)
 	return err;
 }
 
-static int write_config(const char *path, const char *v4, const char *v6)
+/* A random label of 3 to 12 characters of [a-z0-9], the first a letter. */
+static int random_label(char *out, __u64 *seed)
+{
+	__u64 r = splitmix64(seed);
+	int n = 3 + (int)(r % 10), i;
+
+	r >>= 8;
+	out[0] = (char)('a' + r % 26);
+	for (i = 1; i < n; i++) {
+		if (i % 8 == 0)
+			r = splitmix64(seed);
+		else
+			r /= 36;
+		out[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[r % 36];
+	}
+	return n;
+}
+
+/* Write n random names of 2 to 4 labels and the listed probe to path as a gzip hosts file. */
+static int write_names(const char *path, long n)
+{
+	__u64 seed = BENCH_SEED_NAMES;
+	char line[128];
+	gzFile gz;
+	long i;
+	int err = 0, len;
+
+	gz = gzopen(path, "wb");
+	if (!gz) {
+		pr_warn("cannot create %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+		return -EIO;
+	}
+	gzprintf(gz, "# bpfguard bench: %ld random names of 2-4 labels, seed 0x%llx\n", n,
+		 (unsigned long long)seed);
+	len = snprintf(line, sizeof(line), "0.0.0.0 %s\n", NAME_LISTED);
+	if (gzwrite(gz, line, len) != len)
+		err = -EIO;
+	for (i = 0; i < n && !err; i++) {
+		__u64 r = splitmix64(&seed);
+		int labels = 1 + (int)(r % 3), k;
+		const char *tld = name_tlds[(r >> 8) % ARRAY_SIZE(name_tlds)];
+
+		len = snprintf(line, sizeof(line), "0.0.0.0 ");
+		for (k = 0; k < labels; k++) {
+			len += random_label(line + len, &seed);
+			line[len++] = '.';
+		}
+		len += snprintf(line + len, sizeof(line) - len, "%s\n", tld);
+		if (gzwrite(gz, line, len) != len)
+			err = -EIO;
+	}
+	if (gzclose(gz) != Z_OK && !err)
+		err = -EIO;
+	if (err)
+		pr_warn("cannot write %s: %s\n", path, strerror(-err));
+	return err;
+}
+
+static int write_config(const char *path, const char *v4, const char *v6, const char *names)
 {
 	FILE *f = fopen(path, "w");
 	int err = 0;
@@ -193,9 +293,13 @@ static int write_config(const char *path, const char *v4, const char *v6)
 		return err;
 	}
 	fprintf(f, "# bpfguard bench\n[guard]\ninterfaces = none\n\n");
-	fprintf(f, "[list bench-v4]\npath = %s\ncategory = bench\naction = block\n\n", v4);
+	if (v4)
+		fprintf(f, "[list bench-v4]\npath = %s\ncategory = bench\naction = block\n\n", v4);
 	if (v6)
-		fprintf(f, "[list bench-v6]\npath = %s\ncategory = bench\naction = block\n", v6);
+		fprintf(f, "[list bench-v6]\npath = %s\ncategory = bench\naction = block\n\n", v6);
+	if (names)
+		fprintf(f, "[list bench-names]\npath = %s\ncategory = bench\naction = block\n",
+			names);
 	if (fclose(f)) {
 		err = -errno;
 		pr_warn("cannot write %s: %s\n", path, strerror(-err));
@@ -242,66 +346,250 @@ static int load_policy(const char *conf, double *secs, struct guard_policy **out
 
 /* --- packets --- */
 
-static __u16 csum16(const __u8 *p, size_t n)
+/* The one's complement sum of p[0..n) added to s (not folded). */
+static __u32 csum_add(__u32 s, const __u8 *p, size_t n)
 {
-	__u32 s = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < n; i += 2)
 		s += (__u32)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (__u32)p[n - 1] << 8;
+	return s;
+}
+
+static __u16 csum_fold(__u32 s)
+{
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (__u16)~s;
 }
 
-/* Ethernet + IPv4 or IPv6 + a TCP SYN from a documentation client to daddr, port 443. */
-static __u32 build_syn(__u8 *pkt, int family, const __u8 *daddr)
+static __u16 csum16(const __u8 *p, size_t n)
+{
+	return csum_fold(csum_add(0, p, n));
+}
+
+static void put16(__u8 *p, __u32 v)
+{
+	p[0] = (__u8)(v >> 8);
+	p[1] = (__u8)v;
+}
+
+/* What build_frame() puts after the IP header. */
+struct l4_spec {
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 sport, dport;
+	__u8 tcp_flags;
+	__u32 seq, ack;
+	const __u8 *payload;
+	__u32 plen;
+};
+
+/*
+ * Ethernet + IPv4 or IPv6 from a documentation client to daddr + the TCP or UDP header of l and
+ * its payload, lengths and checksums right. Returns the frame's length (padded to the Ethernet
+ * minimum), 0 if it does not fit BENCH_PKT_MAX; *l4_off gets the L4 header's offset.
+ */
+static __u32 build_frame(__u8 *pkt, int family, const __u8 *daddr, const struct l4_spec *l,
+			 __u32 *l4_off)
 {
 	static const __u8 v4_src[4] = { 192, 0, 2, 2 };
 	static const __u8 v6_src[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
-	__u8 *ip = pkt + 14, *tcp;
-	__u32 len;
+	__u32 hl = l->proto == IPPROTO_TCP ? 20 : 8, l4len = hl + l->plen, len, sum;
+	__u8 *ip = pkt + 14, *h, pseudo[40];
 
+	if (14 + 40 + l4len > BENCH_PKT_MAX)
+		return 0;
 	memset(pkt, 0, BENCH_PKT_MAX);
 	memcpy(pkt, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
 	if (family == 4) {
 		pkt[12] = 0x08;
 		ip[0] = 0x45;
-		ip[3] = 40; /* total length */
+		put16(ip + 2, 20 + l4len); /* total length */
 		ip[6] = 0x40; /* DF */
 		ip[8] = 64;
-		ip[9] = 6; /* TCP */
+		ip[9] = l->proto;
 		memcpy(ip + 12, v4_src, 4);
 		memcpy(ip + 16, daddr, 4);
-		{
-			__u16 c = csum16(ip, 20);
-
-			ip[10] = c >> 8;
-			ip[11] = c & 0xff;
-		}
-		tcp = ip + 20;
+		put16(ip + 10, csum16(ip, 20));
+		h = ip + 20;
+		/* the pseudo header: addresses, zero, protocol, length */
+		memcpy(pseudo, ip + 12, 8);
+		pseudo[8] = 0;
+		pseudo[9] = l->proto;
+		put16(pseudo + 10, l4len);
+		sum = csum_add(0, pseudo, 12);
 	} else {
 		pkt[12] = 0x86;
 		pkt[13] = 0xdd;
 		ip[0] = 0x60;
-		ip[5] = 20; /* payload length */
-		ip[6] = 6;
+		put16(ip + 4, l4len); /* payload length */
+		ip[6] = l->proto;
 		ip[7] = 64;
 		memcpy(ip + 8, v6_src, 16);
 		memcpy(ip + 24, daddr, 16);
-		tcp = ip + 40;
+		h = ip + 40;
+		memcpy(pseudo, ip + 8, 32);
+		memset(pseudo + 32, 0, 8);
+		put16(pseudo + 34, l4len);
+		pseudo[39] = l->proto;
+		sum = csum_add(0, pseudo, 40);
 	}
-	tcp[0] = 0xc3; /* source port 50000 */
-	tcp[1] = 0x50;
-	tcp[2] = 0x01; /* 443 */
-	tcp[3] = 0xbb;
-	tcp[7] = 1; /* seq */
-	tcp[12] = 5 << 4;
-	tcp[13] = 0x02; /* SYN */
-	tcp[14] = 0xff;
-	tcp[15] = 0xff;
-	len = (__u32)(tcp + 20 - pkt);
+	put16(h, l->sport);
+	put16(h + 2, l->dport);
+	if (l->proto == IPPROTO_TCP) {
+		h[4] = (__u8)(l->seq >> 24);
+		h[5] = (__u8)(l->seq >> 16);
+		h[6] = (__u8)(l->seq >> 8);
+		h[7] = (__u8)l->seq;
+		h[8] = (__u8)(l->ack >> 24);
+		h[9] = (__u8)(l->ack >> 16);
+		h[10] = (__u8)(l->ack >> 8);
+		h[11] = (__u8)l->ack;
+		h[12] = 5 << 4;
+		h[13] = l->tcp_flags;
+		h[14] = 0xff;
+		h[15] = 0xff;
+	} else {
+		put16(h + 4, l4len);
+	}
+	if (l->plen)
+		memcpy(h + hl, l->payload, l->plen);
+	put16(h + (l->proto == IPPROTO_TCP ? 16 : 6), csum_fold(csum_add(sum, h, l4len)));
+	*l4_off = (__u32)(h - pkt);
+	len = (__u32)(h + l4len - pkt);
 	return len < 60 ? 60 : len; /* padded to the Ethernet minimum */
+}
+
+/* A TCP SYN from a documentation client to daddr, port 443. */
+static __u32 build_syn(__u8 *pkt, int family, const __u8 *daddr, __u32 *l4_off)
+{
+	struct l4_spec l = {
+		.proto = IPPROTO_TCP, .sport = 50000, .dport = 443, .tcp_flags = 0x02, .seq = 1
+	};
+
+	return build_frame(pkt, family, daddr, &l, l4_off);
+}
+
+/* A DNS query for name (dotted), type A, RD, with an OPT record as dig sends it. */
+static __u32 build_dns_query(__u8 *out, const char *name)
+{
+	/* OPT: root owner, type 41, UDP size 1232, rdlen 12; a COOKIE option (10), 8 bytes */
+	static const __u8 opt[] = { 0,	0, 41, 0x04, 0xd0, 0,	 0,    0,    0,	   0,	 12,  0,
+				    10, 0, 8,  0x5e, 0x1f, 0x3a, 0x77, 0x10, 0x22, 0x9c, 0x41 };
+	__u32 n = 12;
+	const char *p = name;
+
+	memset(out, 0, 12);
+	put16(out, 0x4b1d); /* id */
+	put16(out + 2, 0x0100); /* RD */
+	put16(out + 4, 1); /* QDCOUNT */
+	put16(out + 10, 1); /* ARCOUNT: the OPT record */
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		__u32 l = dot ? (__u32)(dot - p) : (__u32)strlen(p);
+
+		out[n++] = (__u8)l;
+		memcpy(out + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+	}
+	out[n++] = 0;
+	put16(out + n, 1); /* A */
+	put16(out + n + 2, 1); /* IN */
+	n += 4;
+	memcpy(out + n, opt, sizeof(opt));
+	return n + (__u32)sizeof(opt);
+}
+
+/* One extension of type with len bytes of a pattern; returns the bytes written. */
+static __u32 tls_ext(__u8 *p, __u32 type, __u32 len)
+{
+	__u32 i;
+
+	put16(p, type);
+	put16(p + 2, len);
+	for (i = 0; i < len; i++)
+		p[4 + i] = (__u8)(0x40 + (i * 7 + type) % 61);
+	return 4 + len;
+}
+
+/*
+ * A TLS record holding a ClientHello as browsers send it: 32-byte session id, 16 cipher suites,
+ * GREASE first and last, 14 other extensions with the SNI (sni) inserted at index sni_pos and
+ * a key share of key_share bytes (32: x25519; 1216 + 32: X25519MLKEM768). Returns the record's
+ * length; *sni_off gets the SNI's offset in it.
+ */
+static __u32 build_hello(__u8 *out, const char *sni, int sni_pos, __u32 key_share, __u32 *sni_off)
+{
+	static const __u16 types[] = { 0x0017, 0xff01, 0x000a, 0x000b, 0x0023, 0x0010, 0x0005,
+				       0x000d, 0x0012, 0x0033, 0x002d, 0x002b, 0x001b, 0x4469 };
+	static const __u8 lens[] = { 0, 1, 10, 2, 0, 14, 5, 18, 0, 0, 2, 7, 3, 5 };
+	__u32 n = 9, i, ext_start, l = (__u32)strlen(sni);
+	int pos;
+
+	out[n++] = 3;
+	out[n++] = 3; /* legacy_version TLS 1.2 */
+	for (i = 0; i < 32; i++)
+		out[n++] = (__u8)(0xa0 + i); /* random */
+	out[n++] = 32;
+	for (i = 0; i < 32; i++)
+		out[n++] = (__u8)(0x50 + i); /* session id */
+	put16(out + n, 32);
+	n += 2;
+	for (i = 0; i < 16; i++, n += 2)
+		put16(out + n, 0x1301 + i);
+	out[n++] = 1; /* compression: null */
+	out[n++] = 0;
+	ext_start = n;
+	n += 2;
+	n += tls_ext(out + n, 0x0a0a, 0);
+	for (i = 0, pos = 0; i <= ARRAY_SIZE(types); i++, pos++) {
+		if (pos == sni_pos) {
+			put16(out + n, 0); /* server_name */
+			put16(out + n + 2, l + 5);
+			put16(out + n + 4, l + 3);
+			out[n + 6] = 0; /* host_name */
+			put16(out + n + 7, l);
+			memcpy(out + n + 9, sni, l);
+			*sni_off = n + 9;
+			n += 9 + l;
+		}
+		if (i == ARRAY_SIZE(types))
+			break;
+		if (types[i] == 0x0033) {
+			put16(out + n, 0x0033);
+			put16(out + n + 2, key_share + 6);
+			put16(out + n + 4, key_share + 4);
+			put16(out + n + 6, key_share > 32 ? 0x11ec : 0x001d);
+			put16(out + n + 8, key_share);
+			memset(out + n + 10, 0x77, key_share);
+			n += 10 + key_share;
+		} else {
+			n += tls_ext(out + n, types[i], lens[i]);
+		}
+	}
+	n += tls_ext(out + n, 0x1a1a, 1);
+	put16(out + ext_start, n - ext_start - 2);
+	out[0] = 0x16; /* handshake record, TLS 1.0 as clients label it */
+	out[1] = 3;
+	out[2] = 1;
+	put16(out + 3, n - 5);
+	out[5] = 1; /* ClientHello */
+	out[6] = (__u8)((n - 9) >> 16);
+	out[7] = (__u8)((n - 9) >> 8);
+	out[8] = (__u8)(n - 9);
+	return n;
+}
+
+/* An HTTP/1.1 GET for host as curl sends it (Host first). */
+static __u32 build_http_get(__u8 *out, const char *host)
+{
+	return (__u32)sprintf((char *)out,
+			      "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: curl/7.88.1\r\n"
+			      "Accept: */*\r\n\r\n",
+			      host);
 }
 
 /* --- the plain LPM trie program, assembled here --- */
@@ -474,61 +762,138 @@ static int read_counters(const struct bench *b, struct guard_stats *st)
 	return err;
 }
 
-/* Run case c: best duration of b->runs test runs of b->repeat packets each, checked. */
-static int measure(struct bench *b, struct bench_case *c, struct guard_stats *st)
+/* One BPF_PROG_TEST_RUN of pkt, repeat times: the program must return want. */
+static int run_pkt(const struct bench *b, const struct bench_case *c, const __u8 *pkt, __u32 len,
+		   __u32 repeat, __u32 want, __u8 *out, __u32 *duration)
 {
-	__u64 before = 0;
-	int r, err;
+	LIBBPF_OPTS(bpf_test_run_opts, ta, .data_in = pkt, .data_size_in = len, .repeat = repeat,
+		    .data_out = out, .data_size_out = out ? BENCH_OUT_MAX : 0);
+	int err;
+
+	if (bpf_prog_test_run_opts(bench_prog_fd(b, c->prog), &ta)) {
+		err = -errno;
+		pr_warn("bench %s: BPF_PROG_TEST_RUN failed: %s%s\n", c->name, strerror(-err),
+			err == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)" : "");
+		return err;
+	}
+	if (ta.retval != want) {
+		pr_warn("bench %s: the program returned %u for the %s, expected %u: the case does "
+			"not measure what it names\n",
+			c->name, ta.retval, pkt == c->pkt ? "packet" : "first segment", want);
+		return -EPROTO;
+	}
+	*duration = ta.duration;
+	return 0;
+}
+
+/* The frame a fresh case's program sent back must be the answer the case names. */
+static int check_out(const struct bench_case *c, const __u8 *out)
+{
+	const __u8 *l4 = out + c->l4_off, *in = c->pkt + c->l4_off;
+	const char *what = NULL;
+
+	if (c->out == OUT_NXDOMAIN && (memcmp(l4, in + 2, 2) || !(l4[8 + 2] & 0x80) ||
+				       (l4[8 + 3] & 0x0f) != 3 || memcmp(l4 + 8, in + 8, 2)))
+		what = "a DNS response to the query (same id, QR set, RCODE 3 NXDOMAIN, from port 53)";
+	else if (c->out == OUT_RST && (memcmp(l4, in + 2, 2) || !(l4[13] & 0x04)))
+		what = "a TCP reset from the server's port";
+	if (!what)
+		return 0;
+	pr_warn("bench %s: the frame sent back is not %s: the case does not measure what it "
+		"names\n",
+		c->name, what);
+	return -EPROTO;
+}
+
+/*
+ * Run case c b->runs times, checked. Repeat cases: the best of the kernel's durations per
+ * packet for b->repeat packets. Fresh cases: b->fresh_calls calls of repeat 1 per run, the
+ * mean duration of the best run in *raw, and c->ns = *raw - b->fresh_overhead.
+ */
+static int measure(struct bench *b, struct bench_case *c, struct guard_stats *st, double *raw)
+{
+	__u64 before = 0, before_pre = 0;
+	__u8 *out = NULL;
+	double best = 1e18;
+	int r, err = 0;
+	__u32 d = 0, k;
 
 	if (c->counter >= 0) {
 		err = read_counters(b, st);
 		if (err)
 			return err;
 		before = st->counters[c->counter].packets;
+		if (c->pre_len)
+			before_pre = st->counters[c->pre_counter].packets;
+	}
+	if (c->fresh) {
+		out = malloc(BENCH_OUT_MAX);
+		if (!out)
+			return -ENOMEM;
 	}
 	c->ns = 0xffffffffu;
 	for (r = 0; r < b->runs; r++) {
-		LIBBPF_OPTS(bpf_test_run_opts, ta, .data_in = c->pkt, .data_size_in = c->len,
-			    .repeat = b->repeat);
+		__u64 sum = 0;
 
-		if (bpf_prog_test_run_opts(bench_prog_fd(b, c->prog), &ta)) {
-			err = -errno;
-			pr_warn("bench %s: BPF_PROG_TEST_RUN failed: %s%s\n", c->name,
-				strerror(-err),
-				err == -EPERM ?
-					" (needs root or CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)" :
-					"");
-			return err;
+		if (!c->fresh) {
+			err = run_pkt(b, c, c->pkt, c->len, b->repeat, c->want, NULL, &d);
+			if (err)
+				goto cleanup;
+			if (d < c->ns)
+				c->ns = d;
+			continue;
 		}
-		if (ta.retval != c->want) {
-			pr_warn("bench %s: the program returned %u, expected %u: the case does not "
-				"measure what it names\n",
-				c->name, ta.retval, c->want);
-			return -EPROTO;
+		for (k = 0; k < b->fresh_calls; k++) {
+			bool first = r == 0 && k == 0;
+
+			if (c->pre_len) {
+				err = run_pkt(b, c, c->pre, c->pre_len, 1, XDP_PASS, NULL, &d);
+				if (err)
+					goto cleanup;
+			}
+			err = run_pkt(b, c, c->pkt, c->len, 1, c->want, first ? out : NULL, &d);
+			if (!err && first)
+				err = check_out(c, out);
+			if (err)
+				goto cleanup;
+			sum += d;
 		}
-		if (ta.duration < c->ns)
-			c->ns = ta.duration;
+		if ((double)sum / b->fresh_calls < best)
+			best = (double)sum / b->fresh_calls;
+	}
+	if (c->fresh) {
+		double ns = best - b->fresh_overhead;
+
+		*raw = best;
+		c->ns = ns < 1 ? 1 : (__u32)(ns + 0.5);
 	}
 	if (c->counter >= 0) {
-		__u64 want = (__u64)b->repeat * b->runs, got;
+		__u64 want = (__u64)(c->fresh ? b->fresh_calls : b->repeat) * b->runs, got, got_pre;
 
 		err = read_counters(b, st);
 		if (err)
-			return err;
+			goto cleanup;
 		got = st->counters[c->counter].packets - before;
-		if (got != want) {
-			pr_warn("bench %s: %llu packets reached %s, expected %llu: the case does not "
+		got_pre = c->pre_len ? st->counters[c->pre_counter].packets - before_pre : want;
+		if (got != want || got_pre != want) {
+			bool pre = got == want;
+
+			pr_warn("bench %s: %llu %s reached %s, expected %llu: the case does not "
 				"measure what it names\n",
-				c->name, (unsigned long long)got,
-				guard_counter_info[c->counter].name, (unsigned long long)want);
-			return -EPROTO;
+				c->name, (unsigned long long)(pre ? got_pre : got),
+				pre ? "first segments" : "packets",
+				guard_counter_info[pre ? c->pre_counter : c->counter].name,
+				(unsigned long long)want);
+			err = -EPROTO;
 		}
 	}
-	return 0;
+cleanup:
+	free(out);
+	return err;
 }
 
-static void add_case(struct bench *b, const char *name, enum bench_prog prog, int family,
-		     const __u8 *daddr, __u32 want, int counter)
+static struct bench_case *add_case(struct bench *b, const char *name, enum bench_prog prog,
+				   int family, const __u8 *daddr, __u32 want, int counter)
 {
 	struct bench_case *c = &b->cases[b->n_cases++];
 
@@ -538,24 +903,107 @@ static void add_case(struct bench *b, const char *name, enum bench_prog prog, in
 	c->daddr = daddr;
 	c->want = want;
 	c->counter = prog == PROG_GUARD ? counter : -1;
-	c->len = build_syn(c->pkt, family, daddr);
+	c->len = build_syn(c->pkt, family, daddr, &c->l4_off);
+	return c;
 }
 
-/* The host tables must agree that each case's address is (not) matched as the case says. */
+enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_HTTP };
+
+/*
+ * A name case of the guard: qname carried by a DNS query, a ClientHello (whole, or the second
+ * segment of a split post-quantum one) or an HTTP request, from 192.0.2.2 to 203.0.113.1.
+ * Returns 0, or -E2BIG if a frame does not fit (a bug here).
+ */
+static int add_name_case(struct bench *b, const char *name, enum name_proto np, const char *qname,
+			 bool fresh, __u32 want, int counter)
+{
+	struct bench_case *c = add_case(b, name, PROG_GUARD, 4, v4_nomatch, want, counter);
+	struct l4_spec l = { .proto = IPPROTO_TCP,
+			     .sport = 50123,
+			     .dport = 443,
+			     .tcp_flags = 0x18 /* ACK|PSH */,
+			     .seq = 0x1000,
+			     .ack = 0x2000 };
+	__u8 payload[2048];
+	__u32 n, sni, pre_l4;
+
+	c->qname = qname;
+	c->fresh = fresh;
+	c->out = want != XDP_TX ? OUT_ANY : np == NP_DNS ? OUT_NXDOMAIN : OUT_RST;
+	switch (np) {
+	case NP_DNS:
+		l.proto = IPPROTO_UDP;
+		l.dport = 53;
+		n = build_dns_query(payload, qname);
+		break;
+	case NP_TLS:
+		n = build_hello(payload, qname, 9, 32, &sni);
+		break;
+	case NP_TLS_SPLIT:
+		/* the first 1000 bytes, then the rest (the SNI, after the key share) */
+		n = build_hello(payload, qname, 12, 1216 + 32, &sni);
+		if (n <= 1000 || sni < 1000)
+			return -E2BIG;
+		l.payload = payload;
+		l.plen = 1000;
+		c->pre_len = build_frame(c->pre, 4, v4_nomatch, &l, &pre_l4);
+		c->pre_counter = GC_PASS_TLS_PENDING;
+		if (!c->pre_len)
+			return -E2BIG;
+		l.seq += 1000;
+		l.payload = payload + 1000;
+		l.plen = n - 1000;
+		c->len = build_frame(c->pkt, 4, v4_nomatch, &l, &c->l4_off);
+		return c->len ? 0 : -E2BIG;
+	default:
+		l.dport = 80;
+		n = build_http_get(payload, qname);
+		break;
+	}
+	l.payload = payload;
+	l.plen = n;
+	c->len = build_frame(c->pkt, 4, v4_nomatch, &l, &c->l4_off);
+	return c->len ? 0 : -E2BIG;
+}
+
+/* The host tables must agree that each case's address or name is (not) matched as it says. */
 static int check_cases(const struct bench *b)
 {
 	int i;
 
 	for (i = 0; i < b->n_cases; i++) {
 		const struct bench_case *c = &b->cases[i];
-		__u32 leaf = iptable_lookup(&b->pol->ipt, c->family, IPT_DIR_DST, c->daddr);
+		bool hit = c->want != XDP_PASS, found;
+		struct dom_match m;
 
 		if (c->prog == PROG_MINIMAL)
 			continue;
-		if ((leaf != IPT_LEAF_NONE) != (c->want == XDP_DROP)) {
-			pr_warn("bench %s: the host tables %s the probe address: the generated "
-				"lists are wrong\n",
-				c->name, leaf ? "match" : "do not match");
+		if (c->qname) {
+			int err = domtable_lookup(&b->pol->dom, c->qname, &m);
+
+			if (err) {
+				pr_warn("bench %s: the host lookup of %s failed: %s\n", c->name,
+					c->qname, strerror(-err));
+				return err;
+			}
+			found = m.leaf != DOM_LEAF_NONE;
+			/* the IP tables must not decide a name case */
+			if (iptable_lookup(&b->pol->ipt, c->family, IPT_DIR_DST, c->daddr) !=
+			    IPT_LEAF_NONE) {
+				pr_warn("bench %s: the host tables match the address of a name "
+					"case: the generated lists are wrong\n",
+					c->name);
+				return -EPROTO;
+			}
+		} else {
+			found = iptable_lookup(&b->pol->ipt, c->family, IPT_DIR_DST, c->daddr) !=
+				IPT_LEAF_NONE;
+		}
+		if (found != hit) {
+			pr_warn("bench %s: the host tables %s the probe %s: the generated lists are "
+				"wrong\n",
+				c->name, found ? "match" : "do not match",
+				c->qname ? "name" : "address");
 			return -EPROTO;
 		}
 	}
@@ -603,16 +1051,23 @@ static int prepare(struct bench *b)
 	snprintf(b->v6_path, sizeof(b->v6_path), "%s/v6.txt.gz", b->dir);
 	snprintf(b->conf4_path, sizeof(b->conf4_path), "%s/v4.conf", b->dir);
 	snprintf(b->conf_path, sizeof(b->conf_path), "%s/all.conf", b->dir);
+	snprintf(b->names_path, sizeof(b->names_path), "%s/names.hosts.gz", b->dir);
+	snprintf(b->confn_path, sizeof(b->confn_path), "%s/names.conf", b->dir);
 	err = write_list(b->v4_path, 4, b->n4);
 	if (!err)
 		err = write_list(b->v6_path, 6, b->n6);
 	if (!err)
-		err = write_config(b->conf4_path, b->v4_path, NULL);
+		err = write_names(b->names_path, b->n_names);
 	if (!err)
-		err = write_config(b->conf_path, b->v4_path, b->v6_path);
+		err = write_config(b->conf4_path, b->v4_path, NULL, NULL);
+	if (!err)
+		err = write_config(b->confn_path, NULL, NULL, b->names_path);
+	if (!err)
+		err = write_config(b->conf_path, b->v4_path, b->v6_path, b->names_path);
 	if (err)
 		return err;
 	b->gz_bytes = file_size(b->v4_path) + file_size(b->v6_path);
+	b->names_gz_bytes = file_size(b->names_path);
 
 	/*
 	 * The load path, timed: the IPv4 list alone (best of two: the first also pays for
@@ -626,6 +1081,11 @@ static int prepare(struct bench *b)
 			return err;
 		if (i == 0 || s < b->load_v4_s)
 			b->load_v4_s = s;
+		err = load_policy(b->confn_path, &s, NULL);
+		if (err)
+			return err;
+		if (i == 0 || s < b->load_names_s)
+			b->load_names_s = s;
 	}
 	err = load_policy(b->conf_path, &b->load_all_s, &b->pol);
 	if (err)
@@ -639,6 +1099,9 @@ static int prepare(struct bench *b)
 	for (m = bpf_object__next_map(b->skel->obj, NULL); m;
 	     m = bpf_object__next_map(b->skel->obj, m))
 		b->maps_bytes += map_memlock(bpf_map__fd(m));
+	b->dom_bytes = map_memlock(bpf_map__fd(b->skel->maps.MAP_DOM_BLOOM)) +
+		       map_memlock(bpf_map__fd(b->skel->maps.MAP_DOM_TABLE)) +
+		       map_memlock(bpf_map__fd(b->skel->maps.MAP_DOM_LEAVES));
 
 	b->minimal = minimal__open_and_load();
 	if (!b->minimal) {
@@ -657,7 +1120,8 @@ static int prepare(struct bench *b)
 
 static void cleanup_files(struct bench *b)
 {
-	const char *files[] = { b->v4_path, b->v6_path, b->conf4_path, b->conf_path };
+	const char *files[] = { b->v4_path,   b->v6_path,    b->conf4_path,
+				b->conf_path, b->names_path, b->confn_path };
 	size_t i;
 
 	if (!b->dir[0])
@@ -670,9 +1134,19 @@ static void cleanup_files(struct bench *b)
 
 /* --- output --- */
 
+static const char *verdict_name(__u32 v)
+{
+	return v == XDP_PASS ? "pass" : v == XDP_DROP ? "drop" : v == XDP_TX ? "tx" : "?";
+}
+
+static size_t n_names(const struct bench *b)
+{
+	return b->pol->dom.n_recs;
+}
+
 static void print_json(const struct bench *b)
 {
-	size_t prefixes = b->pol->ipt.n_prefixes;
+	size_t prefixes = b->pol->ipt.n_prefixes, names = n_names(b);
 	struct bpf_map *m;
 	int i;
 
@@ -681,9 +1155,13 @@ static void print_json(const struct bench *b)
 		const struct bench_case *c = &b->cases[i];
 
 		printf("%s{\"name\": \"%s\", \"ns_per_pkt\": %u, \"ratio_to_minimal\": %.2f, "
-		       "\"verdict\": \"%s\"}",
-		       i ? ", " : "", c->name, c->ns, c->ratio,
-		       c->want == XDP_DROP ? "drop" : "pass");
+		       "\"verdict\": \"%s\", \"counter\": ",
+		       i ? ", " : "", c->name, c->ns, c->ratio, verdict_name(c->want));
+		if (c->counter >= 0)
+			printf("\"%s\"", guard_counter_info[c->counter].name);
+		else
+			printf("null");
+		printf(", \"method\": \"%s\"}", c->fresh ? "fresh" : "repeat");
 	}
 	printf("], \"load\": {\"v4_prefixes\": %ld, \"v6_prefixes\": %ld, \"probe_prefixes\": 4, "
 	       "\"distinct_prefixes\": %zu, \"gz_bytes\": %zu, \"load_v4_gz_s\": %.3f, "
@@ -693,55 +1171,106 @@ static void print_json(const struct bench *b)
 		printf("%.3f", b->load_v4_s);
 	else
 		printf("null");
+	printf(", \"names\": %ld, \"distinct_names\": %zu, \"names_gz_bytes\": %zu, "
+	       "\"load_names_gz_s\": %.3f, \"load_1m_names_gz_s\": ",
+	       b->n_names, names, b->names_gz_bytes, b->load_names_s);
+	if (b->n_names == 1000000)
+		printf("%.3f", b->load_names_s);
+	else
+		printf("null");
 	printf(", \"load_all_gz_s\": %.3f, \"fill_s\": %.3f, \"lpm_v4_fill_s\": %.3f}",
 	       b->load_all_s, b->fill_s, b->lpm_fill_s);
 	printf(", \"memory\": {\"maps_bytes\": %zu, \"bytes_per_prefix\": %.1f, "
 	       "\"tables_bytes\": %zu, \"v4_groups\": %u, \"v6_groups\": %u, \"v6_trie_rules\": "
-	       "%zu, \"leaves\": %u, \"lpm_v4_bytes\": %zu, \"lpm_v4_prefixes\": %zu, "
+	       "%zu, \"leaves\": %u, \"names_bytes\": %zu, \"bytes_per_name\": %.1f, "
+	       "\"lpm_v4_bytes\": %zu, \"lpm_v4_prefixes\": %zu, "
 	       "\"lpm_v4_bytes_per_prefix\": %.1f, \"maps\": {",
-	       b->maps_bytes, prefixes ? (double)b->maps_bytes / prefixes : 0.0,
+	       b->maps_bytes, prefixes ? (double)(b->maps_bytes - b->dom_bytes) / prefixes : 0.0,
 	       iptable_kernel_bytes(&b->pol->ipt), b->pol->ipt.v4_groups, b->pol->ipt.v6_groups,
-	       b->pol->ipt.n_v6_rules, b->pol->ipt.n_leaves, b->lpm_bytes, b->lpm_prefixes,
+	       b->pol->ipt.n_v6_rules, b->pol->ipt.n_leaves, b->dom_bytes,
+	       names ? (double)b->dom_bytes / names : 0.0, b->lpm_bytes, b->lpm_prefixes,
 	       b->lpm_prefixes ? (double)b->lpm_bytes / b->lpm_prefixes : 0.0);
 	i = 0;
 	for (m = bpf_object__next_map(b->skel->obj, NULL); m;
 	     m = bpf_object__next_map(b->skel->obj, m))
 		printf("%s\"%s\": %zu", i++ ? ", " : "", bpf_map__name(m),
 		       map_memlock(bpf_map__fd(m)));
-	printf("}}, \"params\": {\"repeat\": %u, \"runs\": %d, \"seed_v4\": \"0x%llx\", "
-	       "\"seed_v6\": \"0x%llx\"}}\n",
-	       b->repeat, b->runs, (unsigned long long)BENCH_SEED_V4,
-	       (unsigned long long)BENCH_SEED_V6);
+	printf("}}, \"params\": {\"repeat\": %u, \"runs\": %d, \"fresh_calls\": %u, "
+	       "\"fresh_overhead_ns\": %.1f, \"seed_v4\": \"0x%llx\", \"seed_v6\": \"0x%llx\", "
+	       "\"seed_names\": \"0x%llx\"}}\n",
+	       b->repeat, b->runs, b->fresh_calls, b->fresh_overhead,
+	       (unsigned long long)BENCH_SEED_V4, (unsigned long long)BENCH_SEED_V6,
+	       (unsigned long long)BENCH_SEED_NAMES);
 }
 
 static void print_text(const struct bench *b)
 {
-	size_t prefixes = b->pol->ipt.n_prefixes;
+	size_t prefixes = b->pol->ipt.n_prefixes, names = n_names(b);
 	int i;
 
-	printf("%-22s %8s %8s  %s\n", "case", "ns/pkt", "ratio", "verdict");
+	printf("%-22s %8s %8s  %-7s %-6s  %s\n", "case", "ns/pkt", "ratio", "verdict", "method",
+	       "counter");
 	for (i = 0; i < b->n_cases; i++) {
 		const struct bench_case *c = &b->cases[i];
 
-		printf("%-22s %8u %8.2f  %s\n", c->name, c->ns, c->ratio,
-		       c->want == XDP_DROP ? "drop" : "pass");
+		printf("%-22s %8u %8.2f  %-7s %-6s  %s\n", c->name, c->ns, c->ratio,
+		       verdict_name(c->want), c->fresh ? "fresh" : "repeat",
+		       c->counter >= 0 ? guard_counter_info[c->counter].name : "-");
 	}
-	printf("\nBPF_PROG_TEST_RUN, best of %d runs of %u packets, one CPU\n", b->runs, b->repeat);
+	printf("\nBPF_PROG_TEST_RUN, one CPU; repeat: best of %d runs of %u packets; fresh: best "
+	       "of %d runs of %u calls of 1 packet, mean, minus %.1f ns per call (minimal)\n",
+	       b->runs, b->repeat, b->runs, b->fresh_calls, b->fresh_overhead);
 	printf("lists: %ld IPv4 + %ld IPv6 random prefixes (+4 probes), %zu distinct, %.1f MB "
-	       "gzipped\n",
-	       b->n4, b->n6, prefixes, b->gz_bytes / 1e6);
-	printf("load (config -> policy): IPv4 list %.2f s, both lists %.2f s; fill (loader_load) "
-	       "%.2f s\n",
-	       b->load_v4_s, b->load_all_s, b->fill_s);
-	printf("kernel memory: guard maps %.1f MB (%.0f bytes per prefix: %u+%u table groups, "
-	       "%zu IPv6 trie rules, %u leaves)\n",
-	       b->maps_bytes / 1e6, prefixes ? (double)b->maps_bytes / prefixes : 0.0,
+	       "gzipped; %ld random names (+1 probe), %zu distinct, %.1f MB gzipped\n",
+	       b->n4, b->n6, prefixes, b->gz_bytes / 1e6, b->n_names, names,
+	       b->names_gz_bytes / 1e6);
+	printf("load (config -> policy): IPv4 list %.2f s, names list %.2f s, all lists %.2f s; "
+	       "fill (loader_load) %.2f s\n",
+	       b->load_v4_s, b->load_names_s, b->load_all_s, b->fill_s);
+	printf("kernel memory: guard maps %.1f MB; without the name tables %.0f bytes per prefix "
+	       "(%u+%u table groups, %zu IPv6 trie rules, %u leaves)\n",
+	       b->maps_bytes / 1e6,
+	       prefixes ? (double)(b->maps_bytes - b->dom_bytes) / prefixes : 0.0,
 	       b->pol->ipt.v4_groups, b->pol->ipt.v6_groups, b->pol->ipt.n_v6_rules,
 	       b->pol->ipt.n_leaves);
+	printf("names: dom_bloom + dom_table + dom_leaves %.1f MB, %.1f bytes per name\n",
+	       b->dom_bytes / 1e6, names ? (double)b->dom_bytes / names : 0.0);
 	printf("plain LPM trie of the %zu IPv4 prefixes: %.1f MB (%.0f bytes per prefix), filled "
 	       "in %.2f s\n",
 	       b->lpm_prefixes, b->lpm_bytes / 1e6,
 	       b->lpm_prefixes ? (double)b->lpm_bytes / b->lpm_prefixes : 0.0, b->lpm_fill_s);
+}
+
+/* The name cases (see the top of the file). */
+static int add_name_cases(struct bench *b)
+{
+	int err;
+
+	err = add_name_case(b, "dns-miss", NP_DNS, NAME_MISS, false, XDP_PASS, GC_PASS_NOMATCH);
+	if (!err)
+		err = add_name_case(b, "dns-miss-fresh", NP_DNS, NAME_MISS, true, XDP_PASS,
+				    GC_PASS_NOMATCH);
+	if (!err)
+		err = add_name_case(b, "dns-hit", NP_DNS, NAME_HIT, true, XDP_TX,
+				    GC_ANSWER_DNS_NXDOMAIN);
+	if (!err)
+		err = add_name_case(b, "sni-miss", NP_TLS, NAME_MISS, false, XDP_PASS,
+				    GC_PASS_NOMATCH);
+	if (!err)
+		err = add_name_case(b, "sni-hit", NP_TLS, NAME_HIT, true, XDP_TX, GC_RESET_SNI);
+	if (!err)
+		err = add_name_case(b, "sni-split", NP_TLS_SPLIT, NAME_HIT, true, XDP_TX,
+				    GC_RESET_SNI);
+	if (!err)
+		err = add_name_case(b, "http-host-miss", NP_HTTP, NAME_MISS, false, XDP_PASS,
+				    GC_PASS_NOMATCH);
+	if (!err)
+		err = add_name_case(b, "http-host-hit", NP_HTTP, NAME_HIT, true, XDP_TX,
+				    GC_RESET_HTTP);
+	if (err)
+		pr_warn("bench: a name case's frame does not fit %d bytes (a bug in bench.c)\n",
+			BENCH_PKT_MAX);
+	return err;
 }
 
 int bench_run(const struct bench_opts *o)
@@ -751,6 +1280,7 @@ int bench_run(const struct bench_opts *o)
 	cpu_set_t saved;
 	bool pinned = false;
 	int i, err, ret = 2;
+	double raw = 0;
 
 	if (!b || !st) {
 		pr_warn("bench: out of memory\n");
@@ -762,12 +1292,16 @@ int bench_run(const struct bench_opts *o)
 	b->n6 = o->v6 >= 0 ? o->v6 : o->quick ? BENCH_V6_QUICK : BENCH_V6_DEFAULT;
 	b->repeat = o->quick ? BENCH_REPEAT_QUICK : BENCH_REPEAT;
 	b->runs = o->quick ? BENCH_RUNS_QUICK : BENCH_RUNS;
+	b->n_names = o->quick ? BENCH_NAMES_QUICK : BENCH_NAMES_DEFAULT;
+	b->fresh_calls = o->quick ? BENCH_FRESH_CALLS_QUICK : BENCH_FRESH_CALLS;
 	if (geteuid() != 0)
 		pr_warn("bench: not running as root: loading BPF will likely fail (needs root or "
 			"CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN)\n");
 	if (!o->json)
-		fprintf(stderr, "bench: generating and loading %ld IPv4 + %ld IPv6 prefixes...\n",
-			b->n4, b->n6);
+		fprintf(stderr,
+			"bench: generating and loading %ld IPv4 + %ld IPv6 prefixes and %ld "
+			"names...\n",
+			b->n4, b->n6, b->n_names);
 	err = prepare(b);
 	if (err)
 		goto cleanup;
@@ -779,6 +1313,9 @@ int bench_run(const struct bench_opts *o)
 	add_case(b, "v6-nomatch", PROG_GUARD, 6, v6_nomatch, XDP_PASS, GC_PASS_NOMATCH);
 	add_case(b, "v6-prefix-hit", PROG_GUARD, 6, v6_hit128, XDP_DROP, GC_DROP_IP_DST);
 	add_case(b, "v6-prefix-hit-short", PROG_GUARD, 6, v6_short_addr, XDP_DROP, GC_DROP_IP_DST);
+	err = add_name_cases(b);
+	if (err)
+		goto cleanup;
 	add_case(b, "lpm-v4-nomatch", PROG_LPM, 4, v4_nomatch, XDP_PASS, -1);
 	add_case(b, "lpm-v4-prefix-hit", PROG_LPM, 4, v4_hit32, XDP_DROP, -1);
 	err = check_cases(b);
@@ -789,9 +1326,19 @@ int bench_run(const struct bench_opts *o)
 		fprintf(stderr, "bench: measuring %d cases...\n", b->n_cases);
 	pinned = pin_cpu(&saved) == 0;
 	for (i = 0; i < b->n_cases; i++) {
-		err = measure(b, &b->cases[i], st);
+		err = measure(b, &b->cases[i], st, &raw);
 		if (err)
 			goto cleanup;
+		if (i == 0) {
+			/* the fresh method's per-call overhead: minimal measured fresh too */
+			struct bench_case cal = b->cases[0];
+
+			cal.fresh = true;
+			err = measure(b, &cal, st, &raw);
+			if (err)
+				goto cleanup;
+			b->fresh_overhead = raw > b->cases[0].ns ? raw - b->cases[0].ns : 0;
+		}
 	}
 	for (i = 0; i < b->n_cases; i++)
 		b->cases[i].ratio = b->cases[0].ns ? (double)b->cases[i].ns / b->cases[0].ns : 0;

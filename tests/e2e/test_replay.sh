@@ -194,7 +194,7 @@ else
 fi
 assert_true "bench: the output is one JSON object" jq -e 'type == "object"' <<<"$json"
 for name in minimal v4-nomatch v6-nomatch v4-prefix-hit v4-prefix-hit-short v6-prefix-hit \
-	lpm-v4-nomatch; do
+	lpm-v4-nomatch dns-miss dns-hit sni-miss sni-hit sni-split http-host-miss http-host-hit; do
 	assert_true "bench: case $name present with ns_per_pkt > 0 and a ratio" \
 		jq -e --arg n "$name" '[.cases[] | select(.name == $n)] | length == 1 and
 			(.[0].ns_per_pkt > 0) and (.[0].ratio_to_minimal > 0)' <<<"$json"
@@ -204,9 +204,22 @@ assert_true "bench: minimal's ratio is 1" \
 assert_true "bench: every ratio is ns_per_pkt over minimal's" \
 	jq -e '(.cases[] | select(.name == "minimal") | .ns_per_pkt) as $m |
 		all(.cases[]; ((.ratio_to_minimal - .ns_per_pkt / $m) | fabs) < 0.01)' <<<"$json"
-assert_true "bench: hits drop, misses pass" \
-	jq -e 'all(.cases[]; .verdict == (if (.name | test("hit")) then "drop" else "pass" end))' \
-	<<<"$json"
+assert_true "bench: IP hits drop, name hits are answered (tx), misses pass" \
+	jq -e 'all(.cases[]; .verdict == (if (.name | test("^(dns|sni|http)-.*(hit|split)")) then
+		"tx" elif (.name | test("hit")) then "drop" else "pass" end))' <<<"$json"
+assert_true "bench: each name case landed in its counter" \
+	jq -e '[.cases[] | {(.name): .counter}] | add | .["dns-miss"] == "pass_nomatch" and
+		.["dns-hit"] == "answer_dns_nxdomain" and .["sni-hit"] == "reset_sni" and
+		.["sni-split"] == "reset_sni" and .["http-host-hit"] == "reset_http" and
+		.["sni-miss"] == "pass_nomatch" and .["http-host-miss"] == "pass_nomatch"' <<<"$json"
+assert_true "bench: rewriting cases are measured fresh, with a per-call overhead" \
+	jq -e '(.cases | map(select(.verdict == "tx")) | all(.method == "fresh")) and
+		.params.fresh_calls > 0 and .params.fresh_overhead_ns >= 0' <<<"$json"
+assert_true "bench: names load and memory (quick: 100000 names)" \
+	jq -e '.load.names == 100000 and .load.distinct_names > 99000 and
+		.load.load_names_gz_s > 0 and .load.load_1m_names_gz_s == null and
+		.memory.names_bytes > 0 and .memory.bytes_per_name > 0 and
+		.memory.maps.dom_table > 0' <<<"$json"
 assert_true "bench: load section (quick sizes, times > 0)" \
 	jq -e '.load.v4_prefixes == 100000 and .load.v6_prefixes == 10000 and
 		.load.load_v4_gz_s > 0 and .load.load_all_gz_s > 0 and .load.fill_s > 0 and
@@ -217,7 +230,8 @@ assert_true "bench: memory section (maps' memlock, per prefix)" \
 
 if text=$(timeout 60 "$BPFGUARD" bench --quick --v4 5000 --v6 500 2>/dev/null); then
 	assert_match "bench (text): a table with the minimal row" \
-		$'case +ns/pkt +ratio +verdict\nminimal +[0-9]+ +1\\.00 +pass' "$text"
+		$'case +ns/pkt +ratio +verdict +method +counter\nminimal +[0-9]+ +1\\.00 +pass +repeat' \
+		"$text"
 	assert_match "bench (text): --v4/--v6 sizes are used" "5000 IPv4 \\+ 500 IPv6" "$text"
 else
 	not_ok "bench --quick --v4 5000 --v6 500 exits 0"
