@@ -52,8 +52,10 @@ struct run_attach {
 	__u32 ifindex;
 	__u32 kind; /* enum attach_kind */
 	__u32 prog_id;
-	__u32 pad;
+	__u32 flags; /* RUN_ATTACH_F_* */
 };
+
+#define RUN_ATTACH_F_HOOK_CREATED 0x1 /* the guard created the clsact qdisc: it removes it */
 ABI_ASSERT_SIZE(struct run_attach, 32);
 
 struct run_record {

@@ -50,6 +50,7 @@ struct daemon {
 	int sfd, mfd, ifd;
 	__u64 reload_due;
 	bool adopted; /* pins of a guard that died were there at start: its filters are ours */
+	struct run_record old_rec; /* the dead guard's record, when adopted */
 	time_t fetch_due[GUARD_MAX_LISTS]; /* url lists: when to ask the source again (0: none) */
 };
 
@@ -96,6 +97,7 @@ static int write_record(struct daemon *d)
 		ra->ifindex = d->ap[i].ifindex;
 		ra->kind = d->ap[i].kind;
 		ra->prog_id = d->ap[i].prog_id;
+		ra->flags = d->ap[i].hook_created ? RUN_ATTACH_F_HOOK_CREATED : 0;
 	}
 	d->rec.n_lists = d->pol->n_lists;
 	if (bpf_map_update_elem(d->pin_fd[3], &key, &d->rec, BPF_ANY)) {
@@ -130,6 +132,8 @@ static int adopt_pins(struct daemon *d)
 	}
 	if (d->pin_fd[0] >= 0) {
 		d->adopted = true;
+		if (d->pin_fd[3] >= 0 && !bpf_map_lookup_elem(d->pin_fd[3], &key, &rec))
+			d->old_rec = rec;
 		pr_info("adopting the pins of a guard that stopped without cleaning up\n");
 	}
 	return 0;
@@ -158,6 +162,7 @@ static int pin_new_maps(struct daemon *d)
 static int attach_all(struct daemon *d)
 {
 	const struct guard_config *c = d->cfg;
+	__u32 j;
 	int i, err;
 
 	for (i = 0; i < c->n_ifaces; i++) {
@@ -180,6 +185,12 @@ static int attach_all(struct daemon *d)
 				ifname, egress, stale, &d->ap[d->n_ap]);
 		if (err)
 			return err;
+		/* a clsact qdisc the dead guard created is ours to remove at the end */
+		for (j = 0; stale && j < d->old_rec.n_attach && j < RUN_MAX_ATTACH; j++)
+			if (!strcmp(d->old_rec.attach[j].ifname, ifname) &&
+			    d->old_rec.attach[j].kind == (__u32)d->ap[d->n_ap].kind &&
+			    (d->old_rec.attach[j].flags & RUN_ATTACH_F_HOOK_CREATED))
+				d->ap[d->n_ap].hook_created = true;
 		d->n_ap++;
 	}
 	return 0;
@@ -358,23 +369,24 @@ static void drain_inotify(struct daemon *d);
 
 static void watch_files(struct daemon *d)
 {
-	int i;
+	int i, old = d->ifd, fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 
-	if (d->ifd >= 0) {
+	/* the new watches first, so that no change falls between the old ones and these */
+	if (fd >= 0) {
+		watch_dir_of(fd, d->o->config_path);
+		for (i = 0; i < d->cfg->n_lists; i++)
+			if (d->cfg->lists[i].path)
+				watch_dir_of(fd, d->cfg->lists[i].path);
+	}
+	if (old >= 0) {
 		/*
 		 * A file that changed while the reload was reading it must not be forgotten with
 		 * the old watches: its event schedules another reload.
 		 */
 		drain_inotify(d);
-		close(d->ifd);
+		close(old);
 	}
-	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->ifd < 0)
-		return;
-	watch_dir_of(d->ifd, d->o->config_path);
-	for (i = 0; i < d->cfg->n_lists; i++)
-		if (d->cfg->lists[i].path)
-			watch_dir_of(d->ifd, d->cfg->lists[i].path);
+	d->ifd = fd;
 }
 
 static bool is_our_file(const struct daemon *d, const char *name)
