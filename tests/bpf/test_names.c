@@ -37,6 +37,7 @@
 #include "user/policy.h"
 #include "bpf/lib/dns.h"
 #include "bpf/pktgen.h"
+#include "bpf/harness.h"
 #include "bpf/l7gen.h"
 
 #define TCP PARSE_IPPROTO_TCP
@@ -457,52 +458,19 @@ struct nstate {
 	struct guard *skel2;
 };
 
-struct snapshot {
-	struct guard_count c[GC_COUNTER_MAX];
-	struct guard_count hits[GUARD_MAX_LISTS];
-};
-
-static void read_percpu_sum(int fd, __u32 key, int ncpus, struct guard_count *out)
-{
-	struct guard_count v[ncpus];
-	int i;
-
-	assert_int_equal(bpf_map_lookup_elem(fd, &key, v), 0);
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < ncpus; i++) {
-		out->packets += v[i].packets;
-		out->bytes += v[i].bytes;
-	}
-}
-
 static void snap(const struct nstate *s, struct guard *skel, struct snapshot *sn)
 {
-	int cfd = bpf_map__fd(skel->maps.MAP_COUNTERS), hfd = bpf_map__fd(skel->maps.MAP_LIST_HITS);
-	__u32 i;
-
-	for (i = 0; i < GC_COUNTER_MAX; i++)
-		read_percpu_sum(cfd, i, s->ncpus, &sn->c[i]);
-	for (i = 0; i < N_LISTS; i++)
-		read_percpu_sum(hfd, i, s->ncpus, &sn->hits[i]);
+	harness_snap(skel, s->ncpus, N_LISTS, sn);
 }
 
 static void trace_reset(const struct nstate *s, struct guard *skel)
 {
-	struct guard_trace t[s->ncpus];
-	__u32 zero = 0;
-
-	memset(t, 0xee, sizeof(t));
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.MAP_TRACE), &zero, t, BPF_ANY),
-			 0);
+	harness_trace_reset(skel, s->ncpus);
 }
 
 static void trace_read(const struct nstate *s, struct guard *skel, struct guard_trace *out)
 {
-	struct guard_trace t[s->ncpus];
-	__u32 zero = 0;
-
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.MAP_TRACE), &zero, t), 0);
-	*out = t[s->cpu];
+	harness_trace_read(skel, s->ncpus, s->cpu, out);
 }
 
 enum hook { HOOK_XDP = 0, HOOK_TC = 1 };
