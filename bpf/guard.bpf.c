@@ -20,6 +20,8 @@
 /* Load-time knobs, set by user/loader.c through skel->rodata before load. */
 const volatile __u32 cfg_trace = 0; /* write struct guard_trace for every packet */
 const volatile __u32 cfg_has_src = 0; /* some list has direction=source: look the source up */
+const volatile __u32 cfg_has_groups = 0; /* some [group] has clients =: look the sender up */
+const volatile __u32 cfg_has_macs = 0; /* some [group] has macs =: look its Ethernet source up */
 const volatile __u32 cfg_dns_action = GUARD_DNS_NXDOMAIN; /* enum guard_dns_action */
 const volatile __u32 cfg_tcp_action = GUARD_TCP_RESET; /* enum guard_tcp_action */
 const volatile __u32 cfg_block_ttl = 10; /* TTL of the records of a forged DNS answer */
@@ -48,7 +50,7 @@ const volatile __u8 cfg_sinkhole6[16] = {};
 static __always_inline int guard_classify(struct pkt_ctx *pc, const int hook)
 {
 	struct parse_result r;
-	__u32 counter;
+	__u32 counter, group;
 	__u64 a, b;
 	int ret;
 
@@ -62,11 +64,19 @@ static __always_inline int guard_classify(struct pkt_ctx *pc, const int hook)
 	 * otherwise keep, and spill, across the whole parse (2-6 ns on every packet).
 	 */
 	asm volatile("" : : "r"(&r) : "memory");
-	/* a packet that may carry a name: the name stage decides it all (bpf/lib/names.h) */
-	if (names_hand_over(pc, &r, &a, &b))
+	/*
+	 * A packet that may carry a name: the name stage decides it all (bpf/lib/names.h). The
+	 * sender's client group is found here either way, so the name stage's frame (the
+	 * deepest of the call chain) holds no lookup keys of its own.
+	 */
+	if (names_hand_over(pc, &r, &a, &b)) {
+		group = guard_group_of(pc, r.family, r.saddr);
+		b |= (__u64)(group & 0xff) << 56;
 		return hook == GUARD_HOOK_XDP ? guard_names_xdp(pc->ctx, a, b) :
 						guard_names_skb(pc->ctx, a, b);
-	counter = guard_ip_decide(pc, &r);
+	}
+	group = guard_group_of(pc, r.family, r.saddr);
+	counter = guard_ip_decide(pc, r.family, r.saddr, r.daddr, group);
 	return guard_ip_finish(pc, counter);
 }
 

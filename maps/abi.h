@@ -15,6 +15,6 @@
 /* Limits shared by both sides. */
 #define GUARD_MAX_LISTS 256 /* [list] sections in one config */
 #define GUARD_MAX_CATEGORIES 64 /* one bit each in a __u64 mask */
-#define GUARD_MAX_GROUPS 256 /* [group] sections + the default group 0 */
+#define GUARD_MAX_GROUPS 256 /* [group] sections + the default group 0; ids fit 8 bits */
 
 #endif

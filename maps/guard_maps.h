@@ -21,6 +21,7 @@
 #define MAP_LIST_HITS list_hits
 #define MAP_LIST_META list_meta
 #define MAP_GROUP_POLICY group_policy
+#define MAP_GROUP_MACS group_macs
 #define MAP_RUN run_record
 #define MAP_TRACE trace
 #define MAP_V4_TABLE v4_table
@@ -46,6 +47,7 @@
 #define V6_TABLE_DEFAULT_GROUPS (IPT_ROOT_GROUPS + 1024)
 #define V6_TRIE_DEFAULT_ENTRIES 1024
 #define IP_LEAVES_DEFAULT 1024
+#define GROUP_MACS_DEFAULT 1
 #define DOM_BLOOM_DEFAULT DH_BLOOM_MIN_WORDS
 #define DOM_TABLE_DEFAULT 16
 #define DOM_LEAVES_DEFAULT 16
@@ -80,6 +82,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct group_policy);
 } MAP_GROUP_POLICY SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GROUP_MACS_DEFAULT);
+	__type(key, struct group_mac_key);
+	__type(value, __u32);
+} MAP_GROUP_MACS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

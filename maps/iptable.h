@@ -13,8 +13,9 @@
  * lookup never backtracks.
  *
  * Roots: groups [dir * 256, dir * 256 + 255] are the root of direction dir (IPT_DIR_DST,
- * IPT_DIR_SRC), 2^16 entries indexed by the address's first 16 bits: group = byte 0,
- * entry = byte 1.
+ * IPT_DIR_SRC, IPT_DIR_CLIENT), 2^16 entries indexed by the address's first 16 bits: group =
+ * byte 0, entry = byte 1. IPT_DIR_CLIENT holds the `clients =` prefixes of the [group]
+ * sections: its leaves have IP_LEAF_F_GROUP and name a client group, not a list.
  *
  * IPv4: root (/16) -> level 2 (/24, byte 2) -> level 3 (/32, byte 3). A level-2 entry with
  *   IPT_EXT names a level-3 group, which is stored run-length compressed (struct ipt_cgroup):
@@ -38,10 +39,11 @@
 enum ipt_dir {
 	IPT_DIR_DST = 0,
 	IPT_DIR_SRC = 1,
-	IPT_DIRS = 2,
+	IPT_DIR_CLIENT = 2, /* the client groups' prefixes (DESIGN.md "The packet path", step 2) */
+	IPT_DIRS = 3,
 };
 
-#define IPT_ROOT_GROUPS (IPT_DIRS * 256) /* groups 0..511 are the two roots */
+#define IPT_ROOT_GROUPS (IPT_DIRS * 256) /* groups 0..767 are the three roots */
 
 struct ipt_group {
 	__u32 e[IPT_GROUP_ENTRIES];
@@ -78,16 +80,19 @@ ABI_ASSERT_SIZE(struct ipt_v6_key, 24);
 
 /* Leaf flags. */
 #define IP_LEAF_F_ALLOW 0x1 /* an allow entry covers the address, more specific than any block */
+#define IP_LEAF_F_GROUP 0x2 /* IPT_DIR_CLIENT: list_id is the client group id (block_cats 0) */
 
 /*
  * A leaf: what the most specific covering entries say. Leaves are shared (deduplicated), so
  * the kernel tables stay small; the host keeps the prefixes for `check` and `replay`.
  *   block_cats: categories of the block entries covering the address that are more specific
  *               than every covering allow entry (at equal length, allow wins).
+ * In IPT_DIR_CLIENT a leaf names the group of the most specific covering `clients =` prefix.
  */
 struct ip_leaf {
 	__u64 block_cats;
-	__u32 list_id; /* the list of the most specific entry, for per-list hit counters */
+	__u32 list_id; /* the list of the most specific entry (per-list hits); a group id with
+			* IP_LEAF_F_GROUP */
 	__u16 flags; /* IP_LEAF_F_* */
 	__u16 pad;
 };

@@ -16,6 +16,16 @@ struct group_policy {
 };
 ABI_ASSERT_SIZE(struct group_policy, 16);
 
+/*
+ * Key of map group_macs: an Ethernet source address (`macs =` of a [group]); the value is the
+ * group id (__u32). A MAC match beats a `clients =` prefix match. Six bytes, no padding: the
+ * program looks the frame's own bytes up, with no copy on its stack.
+ */
+struct group_mac_key {
+	__u8 mac[6];
+};
+ABI_ASSERT_SIZE(struct group_mac_key, 6);
+
 #define LIST_NAME_LEN 48
 #define CATEGORY_NAME_LEN 32
 

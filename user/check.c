@@ -2,7 +2,9 @@
 /*
  * `check`: build the policy from the config exactly as `run` does and decide for one target
  * with the same tables and leaf rules the kernel uses (iptable_lookup is the host twin of
- * bpf/lib/iprule.h), then name the entry that decided (iptable_match).
+ * bpf/lib/iprule.h), then name the entry that decided (iptable_match). The client's group
+ * (--client IP or MAC; none: the default group) and the schedules at --at (default: now) give
+ * the block mask, as the daemon writes it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,12 +39,11 @@ struct decision {
 };
 
 /* The kernel's verdict rule (bpf/lib/verdict.h) for one direction. */
-static bool decide_dir(const struct guard_policy *pol, int family, int dir, const __u8 *addr,
-		       struct decision *out)
+static bool decide_dir(const struct guard_policy *pol, __u64 mask, int family, int dir,
+		       const __u8 *addr, struct decision *out)
 {
 	__u32 id = iptable_lookup(&pol->ipt, family, dir, addr);
 	const struct ip_leaf *l;
-	__u64 mask = pol->groups[0].block_mask;
 
 	if (id == IPT_LEAF_NONE)
 		return false;
@@ -77,12 +78,23 @@ static const char *rec_category(const struct guard_config *cfg, const struct gua
 	return pol->lists[r->list_id].category;
 }
 
+/* The client's group, as the lines show it: " group=NAME" when the config has groups. */
+static void print_group(const struct check_opts *o, const struct guard_policy *pol, __u32 group)
+{
+	if (pol->n_groups < 2)
+		return;
+	if (o->json)
+		printf(", \"group\": \"%s\"", pol->group_names[group]);
+	else
+		printf(" group=%s", pol->group_names[group]);
+}
+
 static void print_dom_line(const struct check_opts *o, const struct guard_config *cfg,
-			   const struct guard_policy *pol, const char *verdict,
+			   const struct guard_policy *pol, __u32 group, const char *verdict,
 			   const struct dom_rec *r, const char *note)
 {
 	const struct list_meta *m = r ? &pol->lists[r->list_id] : NULL;
-	const char *category = r ? rec_category(cfg, pol, r, pol->groups[0].block_mask) : NULL;
+	const char *category = r ? rec_category(cfg, pol, r, pol->groups[group].block_mask) : NULL;
 
 	if (o->json) {
 		printf("{\"decision\": \"%s\", \"target\": \"%s\"", verdict, o->target);
@@ -94,16 +106,18 @@ static void print_dom_line(const struct check_opts *o, const struct guard_config
 			       r->flags & DOMT_F_EXACT ? "exact" : "subtree", r->n_lists);
 		if (note)
 			printf(", \"note\": \"%s\"", note);
+		print_group(o, pol, group);
 		printf("}\n");
 		return;
 	}
 	if (r)
-		printf("%s %s list=%s category=%s entry=%s%s match=%s%s%s\n", verdict, o->target,
-		       m->name, category, r->flags & DOMT_F_EXACT ? "full:" : "",
-		       domtable_name(&pol->dom, r), r->flags & DOMT_F_EXACT ? "exact" : "subtree",
-		       note ? " " : "", note ? note : "");
+		printf("%s %s list=%s category=%s entry=%s%s match=%s", verdict, o->target, m->name,
+		       category, r->flags & DOMT_F_EXACT ? "full:" : "",
+		       domtable_name(&pol->dom, r), r->flags & DOMT_F_EXACT ? "exact" : "subtree");
 	else
-		printf("%s %s%s%s\n", verdict, o->target, note ? " " : "", note ? note : "");
+		printf("%s %s", verdict, o->target);
+	print_group(o, pol, group);
+	printf("%s%s\n", note ? " " : "", note ? note : "");
 }
 
 /*
@@ -111,12 +125,12 @@ static void print_dom_line(const struct check_opts *o, const struct guard_config
  * entry behind it confirmed by string compare, so a 64-bit key collision cannot go unnoticed.
  */
 static int check_name(const struct check_opts *o, const struct guard_config *cfg,
-		      const struct guard_policy *pol)
+		      const struct guard_policy *pol, __u32 group)
 {
 	const struct dom_rec *r;
 	const struct dom_leaf *l;
 	struct dom_match m;
-	__u64 mask = pol->groups[0].block_mask;
+	__u64 mask = pol->groups[group].block_mask;
 	char name[DH_MAX_NAME + 3];
 	const char *why = NULL, *q = o->target;
 	int err;
@@ -127,7 +141,7 @@ static int check_name(const struct check_opts *o, const struct guard_config *cfg
 	err = domtable_lookup(&pol->dom, q, &m);
 
 	if (err == -ENAMETOOLONG) {
-		print_dom_line(o, cfg, pol, "pass", NULL,
+		print_dom_line(o, cfg, pol, group, "pass", NULL,
 			       "(longer than 253 characters, 127 labels or a 63-byte label: the "
 			       "guard cannot examine it and counts it as such)");
 		return 0;
@@ -139,14 +153,14 @@ static int check_name(const struct check_opts *o, const struct guard_config *cfg
 		return 2;
 	}
 	if (m.leaf == DOM_LEAF_NONE) {
-		print_dom_line(o, cfg, pol, "pass", NULL, NULL);
+		print_dom_line(o, cfg, pol, group, "pass", NULL, NULL);
 		return 0;
 	}
 	l = &pol->dom.leaves[m.leaf];
 	if (!m.rec) {
 		/* the kernel acts on the key alone: say what it does, and that it is a collision */
 		print_dom_line(
-			o, cfg, pol,
+			o, cfg, pol, group,
 			l->block_cats & mask	    ? "block" :
 			l->flags & DOM_LEAF_F_ALLOW ? "allow" :
 						      "pass",
@@ -156,12 +170,31 @@ static int check_name(const struct check_opts *o, const struct guard_config *cfg
 	}
 	r = domtable_decider(&pol->dom, &m, mask);
 	if (l->block_cats & mask)
-		print_dom_line(o, cfg, pol, "block", r ? r : m.rec, NULL);
+		print_dom_line(o, cfg, pol, group, "block", r ? r : m.rec, NULL);
 	else if (l->flags & DOM_LEAF_F_ALLOW)
-		print_dom_line(o, cfg, pol, "allow", r ? r : m.rec, NULL);
+		print_dom_line(o, cfg, pol, group, "allow", r ? r : m.rec, NULL);
 	else
-		print_dom_line(o, cfg, pol, "pass", m.rec,
+		print_dom_line(o, cfg, pol, group, "pass", m.rec,
 			       "(category not blocked for this client now)");
+	return 0;
+}
+
+/* A MAC address aa:bb:cc:dd:ee:ff (or with -). Returns 0 or -EINVAL. */
+static int parse_mac(const char *s, __u8 *mac)
+{
+	unsigned int b[6];
+	char sep[5], end;
+	int i;
+
+	if (sscanf(s, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &b[0], &sep[0], &b[1], &sep[1], &b[2],
+		   &sep[2], &b[3], &sep[3], &b[4], &sep[4], &b[5], &end) != 11 ||
+	    strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 5; i++)
+		if (sep[i] != sep[0] || (sep[i] != ':' && sep[i] != '-'))
+			return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (__u8)b[i];
 	return 0;
 }
 
@@ -171,11 +204,16 @@ int check_run(const struct check_opts *o)
 	struct guard_policy *pol = NULL;
 	struct decision dec = { .verdict = "pass" };
 	struct diag diag = { .max_print = 20 };
-	struct ip_prefix target, client;
-	const char *why;
-	long long at;
+	struct ip_prefix target, client = { 0 };
+	const char *why = NULL;
+	__u8 mac[6];
+	bool has_mac = false;
+	long long at = 0;
 	char buf[64];
-	int ret = 2;
+	__u32 group = 0;
+	__u64 mask;
+	int ret = 2, err;
+
 
 	if (o->at && parse_at(o->at, &at)) {
 		pr_warn("--at '%s': expected local time as YYYY-MM-DDTHH:MM (e.g. "
@@ -183,8 +221,12 @@ int check_run(const struct check_opts *o)
 			o->at);
 		return 2;
 	}
-	if (o->client && ip_prefix_parse(o->client, &client, false, &why)) {
-		pr_warn("--client '%s': %s\n", o->client, why);
+	if (o->client && !parse_mac(o->client, mac)) {
+		has_mac = true;
+	} else if (o->client && ip_prefix_parse(o->client, &client, false, &why)) {
+		pr_warn("--client '%s': %s (give the client's address, like 192.0.2.10, or its MAC, "
+			"like 02:00:00:00:00:01)\n",
+			o->client, why);
 		return 2;
 	}
 	if (strchr(o->target, '/')) {
@@ -195,16 +237,30 @@ int check_run(const struct check_opts *o)
 		goto cleanup;
 	if (policy_build(cfg, &diag, &pol))
 		goto cleanup;
+	if (o->at) {
+		/* the policy was built with the masks of now: those of --at instead */
+		err = policy_masks_at(pol, cfg, (time_t)at, NULL);
+		if (err) {
+			pr_warn("--at '%s': cannot evaluate the schedules: %s\n", o->at,
+				strerror(-err));
+			goto cleanup;
+		}
+	}
+	if (o->client)
+		group = policy_group_of(pol, client.family, has_mac ? NULL : client.addr,
+					has_mac ? mac : NULL);
+	mask = pol->groups[group].block_mask;
 	if (ip_prefix_parse(o->target, &target, false, &why)) {
-		ret = check_name(o, cfg, pol);
+		ret = check_name(o, cfg, pol, group);
 		goto cleanup;
 	}
 
 	/* as a destination first, as the kernel does; then as a source */
-	if (!decide_dir(pol, target.family, IPT_DIR_DST, target.addr, &dec) && pol->ipt.has_src) {
+	if (!decide_dir(pol, mask, target.family, IPT_DIR_DST, target.addr, &dec) &&
+	    pol->ipt.has_src) {
 		struct decision src = { .verdict = "pass" };
 
-		if (decide_dir(pol, target.family, IPT_DIR_SRC, target.addr, &src) ||
+		if (decide_dir(pol, mask, target.family, IPT_DIR_SRC, target.addr, &src) ||
 		    (!dec.entry && src.entry))
 			dec = src;
 	}
@@ -225,17 +281,21 @@ int check_run(const struct check_opts *o)
 			if (dec.category_off)
 				printf(", \"note\": \"category not blocked for this client now\"");
 		}
+		print_group(o, pol, group);
 		printf("}\n");
 	} else if (dec.entry) {
 		const struct list_meta *m = &pol->lists[dec.entry->list_id];
 
-		printf("%s %s list=%s category=%s entry=%s direction=%s%s\n", dec.verdict,
-		       o->target, m->name, m->category,
-		       ip_prefix_format(&dec.entry->prefix, buf, sizeof(buf)),
-		       dec.dir == IPT_DIR_SRC ? "source" : "destination",
+		printf("%s %s list=%s category=%s entry=%s direction=%s", dec.verdict, o->target,
+		       m->name, m->category, ip_prefix_format(&dec.entry->prefix, buf, sizeof(buf)),
+		       dec.dir == IPT_DIR_SRC ? "source" : "destination");
+		print_group(o, pol, group);
+		printf("%s\n",
 		       dec.category_off ? " (category not blocked for this client now)" : "");
 	} else {
-		printf("pass %s\n", o->target);
+		printf("pass %s", o->target);
+		print_group(o, pol, group);
+		printf("\n");
 	}
 	ret = 0;
 cleanup:

@@ -23,6 +23,7 @@
 #include "user/fetch.h"
 #include "user/http.h"
 #include "user/loader.h"
+#include "user/schedule.h"
 #include "user/log.h"
 #include "user/stats.h"
 
@@ -52,7 +53,11 @@ struct daemon {
 	bool adopted; /* pins of a guard that died were there at start: its filters are ours */
 	struct run_record old_rec; /* the dead guard's record, when adopted */
 	time_t fetch_due[GUARD_MAX_LISTS]; /* url lists: when to ask the source again (0: none) */
+	time_t masks_due; /* when a schedule next changes a group's mask (SCHEDULE_NEVER: never) */
 };
+
+/* How long the daemon trusts a computed next schedule change: the clock may be set meanwhile. */
+#define SCHEDULE_RECHECK_S 30
 
 static int prog_fd_for(struct guard *skel, int kind)
 {
@@ -292,6 +297,77 @@ static int fetch_timeout(const struct daemon *d)
 	return next <= now ? 0 : (int)(next - now) * 1000;
 }
 
+/* The categories of mask by name, comma-separated, into buf ("nothing" for none). */
+static const char *category_names(const struct guard_config *cfg, __u64 mask, char *buf, size_t len)
+{
+	size_t n = 0;
+	int c;
+
+	buf[0] = 0;
+	for (c = 0; c < cfg->n_categories && n < len; c++)
+		if (mask & (1ull << c))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+					      cfg->categories[c]);
+	return buf[0] ? buf : "nothing";
+}
+
+/*
+ * The schedules: each group's block mask at this instant into the running program's
+ * group_policy map (an 8-byte value per group: the program sees the old or the new mask,
+ * never a mix), and the instant of the next change into d->masks_due. Called at start, after
+ * each reload and at each boundary; the map always holds what d->pol->groups holds.
+ */
+static void apply_schedules(struct daemon *d)
+{
+	__u64 old[GUARD_MAX_GROUPS] = { 0 };
+	time_t now = time(NULL), next = SCHEDULE_NEVER;
+	char buf[512];
+	__u32 i;
+	int fd, err;
+
+	for (i = 0; i < d->pol->n_groups; i++)
+		old[i] = d->pol->groups[i].block_mask;
+	err = policy_masks_at(d->pol, d->cfg, now, &next);
+	if (err) {
+		pr_warn("cannot evaluate the schedules (%s): the group masks in force stay; "
+			"trying again in %d s\n",
+			strerror(-err), SCHEDULE_RECHECK_S);
+		d->masks_due = now + SCHEDULE_RECHECK_S;
+		return;
+	}
+	fd = bpf_map__fd(d->skel->maps.MAP_GROUP_POLICY);
+	for (i = 0; i < d->pol->n_groups; i++) {
+		if (d->pol->groups[i].block_mask == old[i])
+			continue;
+		if (bpf_map_update_elem(fd, &i, &d->pol->groups[i], BPF_ANY)) {
+			pr_warn("cannot write the mask of group %s: %s; trying again in 1 s\n",
+				d->pol->group_names[i], strerror(errno));
+			d->pol->groups[i].block_mask = old[i];
+			next = now + 1;
+			continue;
+		}
+		pr_warn("schedule: group %s now blocks %s\n", d->pol->group_names[i],
+			category_names(d->cfg, d->pol->groups[i].block_mask, buf, sizeof(buf)));
+	}
+	d->masks_due = next;
+}
+
+/* Milliseconds until the next schedule change is due (at most SCHEDULE_RECHECK_S s away). */
+static int schedule_timeout(const struct daemon *d)
+{
+	struct timespec ts;
+	long long ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (d->masks_due == SCHEDULE_NEVER)
+		ms = SCHEDULE_RECHECK_S * 1000LL;
+	else
+		ms = ((long long)d->masks_due - ts.tv_sec) * 1000 - ts.tv_nsec / 1000000;
+	if (ms < 0)
+		return 0;
+	return ms > SCHEDULE_RECHECK_S * 1000LL ? SCHEDULE_RECHECK_S * 1000 : (int)ms;
+}
+
 /* Build and swap in a new policy; on any failure the running one stays. */
 static int reload(struct daemon *d)
 {
@@ -334,6 +410,8 @@ static int reload(struct daemon *d)
 	d->rec.generation++;
 	d->rec.loaded = (__u64)time(NULL);
 	write_record(d);
+	/* a boundary may have passed while the policy was built */
+	apply_schedules(d);
 	watch_files(d);
 	plan_fetches(d);
 	pr_warn("reloaded: %u lists, %zu IP prefixes, in %.3f s\n", pol->n_lists,
@@ -449,14 +527,18 @@ static void loop(struct daemon *d)
 			{ .fd = d->ifd, .events = POLLIN },
 		};
 		struct signalfd_siginfo si;
-		int timeout = -1;
+		int timeout = schedule_timeout(d), t;
 
 		if (d->reload_due) {
 			__u64 now = now_ns();
 
-			timeout = now >= d->reload_due ? 0 :
-							 (int)((d->reload_due - now) / 1000000) + 1;
+			t = now >= d->reload_due ? 0 : (int)((d->reload_due - now) / 1000000) + 1;
+			if (t < timeout)
+				timeout = t;
 		}
+		t = fetch_timeout(d);
+		if (t >= 0 && t < timeout)
+			timeout = t;
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			return;
 		if (pfd[0].revents & POLLIN) {
@@ -477,6 +559,8 @@ static void loop(struct daemon *d)
 			drain_inotify(d);
 		if (fetch_timeout(d) == 0)
 			run_fetches(d);
+		if (schedule_timeout(d) == 0)
+			apply_schedules(d);
 		if (d->reload_due && now_ns() >= d->reload_due) {
 			d->reload_due = 0;
 			reload(d);
@@ -533,6 +617,7 @@ int daemon_run(const struct daemon_opts *o)
 	d.rec.generation = 1;
 	if (write_record(&d))
 		goto cleanup_detach;
+	apply_schedules(&d);
 
 	if (d.cfg->metrics[0]) {
 		d.mfd = http_listen(d.cfg->metrics);

@@ -323,6 +323,8 @@ static int merge(struct iptable *t, const struct ipt_entry *e, size_t n)
 		p->list_id = p->allow ? first_allow : first_block;
 		if (p->dir == IPT_DIR_SRC)
 			t->has_src = true;
+		if (p->dir == IPT_DIR_CLIENT)
+			t->has_client = true;
 	}
 	return 0;
 }
@@ -334,7 +336,10 @@ static int make_leaf(struct iptable *t, struct ipt_prefix *p, __u32 parent)
 
 	if (parent & IPT_EXT)
 		parent = IPT_LEAF_NONE; /* cannot happen in length order; be safe */
-	if (p->allow) {
+	if (p->dir == IPT_DIR_CLIENT) {
+		/* a client prefix: the most specific one names the group, nothing is inherited */
+		l.flags = IP_LEAF_F_GROUP;
+	} else if (p->allow) {
 		l.flags = IP_LEAF_F_ALLOW;
 	} else {
 		if (parent != IPT_LEAF_NONE) {

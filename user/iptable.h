@@ -18,7 +18,7 @@ struct ipt_entry {
 	struct ip_prefix prefix;
 	__u8 dir; /* enum ipt_dir */
 	__u8 allow; /* from an allow list */
-	__u16 list_id;
+	__u16 list_id; /* IPT_DIR_CLIENT: the client group id (the lowest wins at one prefix) */
 	__u32 category; /* category id (0..63) */
 };
 
@@ -55,6 +55,7 @@ struct iptable {
 	size_t n_prefixes;
 	size_t n_entries; /* entries given, before merging */
 	bool has_src; /* some prefix has dir IPT_DIR_SRC */
+	bool has_client; /* some prefix has dir IPT_DIR_CLIENT (client groups) */
 	/* private */
 	struct khash leaf_index; /* struct ip_leaf -> leaf id */
 	struct khash v6_index; /* struct ipt_v6_key -> leaf id, for host lookups */

@@ -149,6 +149,17 @@ int loader_fill(struct guard *skel, const struct guard_policy *pol)
 		if (err)
 			return err;
 	}
+	for (i = 0; i < pol->n_macs; i++) {
+		struct group_mac_key k = { 0 };
+
+		memcpy(k.mac, pol->macs[i].mac, sizeof(k.mac));
+		err = bpf_map__update_elem(skel->maps.MAP_GROUP_MACS, &k, sizeof(k),
+					   &pol->macs[i].group, sizeof(__u32), BPF_ANY);
+		if (err) {
+			pr_warn("cannot write the group MAC map: %s\n", strerror(-err));
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -198,6 +209,8 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 	}
 	skel->rodata->cfg_trace = o && o->trace;
 	skel->rodata->cfg_has_src = t->has_src;
+	skel->rodata->cfg_has_groups = t->has_client;
+	skel->rodata->cfg_has_macs = pol->n_macs > 0;
 	set_actions(skel, &pol->act);
 	err = bpf_map__set_max_entries(skel->maps.MAP_V4_TABLE,
 				       with_headroom(t->v4_groups, h, IPT_ROOT_GROUPS));
@@ -217,6 +230,8 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.MAP_IP_LEAVES,
 					       with_headroom(t->n_leaves, h, 16));
+	if (!err && pol->n_macs)
+		err = bpf_map__set_max_entries(skel->maps.MAP_GROUP_MACS, pol->n_macs);
 	/* the domain maps: the built sizes, powers of two (dom_config holds the masks) */
 	if (!err && pol->dom.built)
 		err = bpf_map__set_max_entries(skel->maps.MAP_DOM_BLOOM, pol->dom.bloom_words);

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include "user/fetch.h"
 #include "user/policy.h"
+#include "user/schedule.h"
 
 struct collect {
 	struct ipt_entry *e;
@@ -41,6 +42,20 @@ static int push(struct collect *c, const struct ip_prefix *p, int dir)
 	e->list_id = c->list_id;
 	e->category = c->list->category_id;
 	return 0;
+}
+
+/* A [group]'s `clients =` prefix: a client-direction entry naming group id. */
+static int push_client(struct collect *c, const struct ip_prefix *p, __u16 group)
+{
+	static const struct cfg_list none = { .action = LIST_BLOCK };
+	const struct cfg_list *saved = c->list;
+	int err;
+
+	c->list = &none;
+	c->list_id = group;
+	err = push(c, p, IPT_DIR_CLIENT);
+	c->list = saved;
+	return err;
 }
 
 static int on_entry(void *ctx, const struct reg_entry *re)
@@ -109,7 +124,147 @@ void policy_free(struct guard_policy *pol)
 		return;
 	iptable_free(&pol->ipt);
 	domtable_free(&pol->dom);
+	free(pol->macs);
 	free(pol);
+}
+
+int policy_masks_at(struct guard_policy *pol, const struct guard_config *cfg, time_t t,
+		    time_t *next)
+{
+	__u64 masks[GUARD_MAX_GROUPS] = { 0 };
+	int i, err;
+
+	if ((__u32)cfg->n_groups + 1 != pol->n_groups)
+		return -EINVAL; /* not this config's policy */
+	err = group_masks_eval(cfg, t, masks, next);
+	if (err)
+		return err;
+	for (i = 0; i <= cfg->n_groups; i++)
+		pol->groups[i].block_mask = masks[i];
+	return 0;
+}
+
+__u32 policy_group_of(const struct guard_policy *pol, int family, const __u8 *addr, const __u8 *mac)
+{
+	__u32 i, leaf;
+
+	for (i = 0; mac && i < pol->n_macs; i++)
+		if (!memcmp(pol->macs[i].mac, mac, 6))
+			return pol->macs[i].group;
+	if (!pol->ipt.has_client || !addr)
+		return 0;
+	leaf = iptable_lookup(&pol->ipt, family, IPT_DIR_CLIENT, addr);
+	if (leaf == IPT_LEAF_NONE || !(pol->ipt.leaves[leaf].flags & IP_LEAF_F_GROUP))
+		return 0;
+	return pol->ipt.leaves[leaf].list_id;
+}
+
+/* A client prefix and its group, to find one prefix claimed by two groups. */
+struct claim {
+	struct ip_prefix p;
+	int group; /* index into cfg->groups */
+};
+
+static int cmp_claim(const void *a, const void *b)
+{
+	const struct claim *x = a, *y = b;
+	int c = memcmp(&x->p, &y->p, sizeof(x->p));
+
+	return c ? c : x->group - y->group;
+}
+
+/*
+ * The groups: names, `clients =` prefixes into the IP table's client direction, `macs =` into
+ * pol->macs, the categories to learn. A prefix or MAC claimed by two groups is an error: which
+ * group a pupil is in must not depend on the order of the file.
+ */
+static int build_groups(struct guard_policy *pol, const struct guard_config *cfg, struct collect *c,
+			struct diag *d)
+{
+	struct claim *cl = NULL;
+	size_t n = 0, i;
+	int gi, k, err = 0;
+	char buf[64];
+
+	str_copy(pol->group_names[0], "default", sizeof(pol->group_names[0]));
+	pol->n_groups = (__u32)cfg->n_groups + 1;
+	for (gi = 0; gi < cfg->n_groups; gi++)
+		n += cfg->groups[gi].n_clients + cfg->groups[gi].n_macs;
+	if (n) {
+		cl = calloc(n, sizeof(*cl));
+		pol->macs = calloc(n, sizeof(*pol->macs));
+		if (!cl || !pol->macs) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	n = 0;
+	for (gi = 0; gi < cfg->n_groups; gi++) {
+		const struct cfg_group *g = &cfg->groups[gi];
+
+		str_copy(pol->group_names[gi + 1], g->name, sizeof(pol->group_names[0]));
+		for (k = 0; k < g->n_clients; k++) {
+			struct ip_prefix p = g->clients[k];
+			int b;
+
+			for (b = 0; b < 16; b++) { /* host bits off: 192.0.2.1/24 is 192.0.2.0/24 */
+				int bits = p.plen - b * 8;
+
+				p.addr[b] &= bits >= 8 ? 0xff :
+					     bits <= 0 ? 0 :
+							 (0xff << (8 - bits));
+			}
+			cl[n].p = p;
+			cl[n++].group = gi;
+			err = push_client(c, &p, (__u16)(gi + 1));
+			if (err)
+				goto cleanup;
+		}
+		for (k = 0; k < g->n_macs; k++) {
+			__u32 m;
+
+			for (m = 0; m < pol->n_macs; m++)
+				if (!memcmp(pol->macs[m].mac, g->macs[k], 6))
+					break;
+			if (m < pol->n_macs) {
+				diag_report(
+					d, DIAG_ERROR, cfg->path, g->line,
+					"[group %s]: MAC %02x:%02x:%02x:%02x:%02x:%02x is also in "
+					"[group %s]; a device belongs to one group",
+					g->name, g->macs[k][0], g->macs[k][1], g->macs[k][2],
+					g->macs[k][3], g->macs[k][4], g->macs[k][5],
+					pol->group_names[pol->macs[m].group]);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			memcpy(pol->macs[pol->n_macs].mac, g->macs[k], 6);
+			pol->macs[pol->n_macs++].group = (__u32)gi + 1;
+		}
+		for (k = 0; k < g->n_block; k++)
+			if (g->block[k].schedule >= 0)
+				pol->learn_mask |= 1ull << (g->block[k].category_id & 63);
+		for (k = 0; k < g->n_allow; k++)
+			if (g->allow[k].schedule >= 0)
+				pol->learn_mask |= 1ull << (g->allow[k].category_id & 63);
+	}
+	if (n > 1)
+		qsort(cl, n, sizeof(*cl), cmp_claim);
+	for (i = 1; i < n; i++) {
+		if (memcmp(&cl[i].p, &cl[i - 1].p, sizeof(cl[i].p)) ||
+		    cl[i].group == cl[i - 1].group)
+			continue;
+		diag_report(d, DIAG_ERROR, cfg->path, cfg->groups[cl[i].group].line,
+			    "[group %s]: clients %s is also in [group %s]; a client prefix "
+			    "belongs to one group (a more specific prefix may go to another)",
+			    cfg->groups[cl[i].group].name,
+			    ip_prefix_format(&cl[i].p, buf, sizeof(buf)),
+			    cfg->groups[cl[i - 1].group].name);
+		err = -EINVAL;
+		goto cleanup;
+	}
+cleanup:
+	free(cl);
+	return err;
 }
 
 static void add_stats(struct reg_stats *sum, const struct reg_stats *s)
@@ -137,14 +292,6 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 	pol = policy_new();
 	if (!pol)
 		return -ENOMEM;
-	if (cfg->n_groups > 0) {
-		/* XXX: client groups and schedules arrive with the policy engine (issue 4). */
-		diag_report(d, DIAG_ERROR, cfg->path, cfg->groups[0].line,
-			    "[group] sections are not supported by this version yet; remove them "
-			    "(every block list then applies to every client)");
-		err = -EOPNOTSUPP;
-		goto cleanup;
-	}
 	for (i = 0; i < cfg->n_lists; i++) {
 		const struct cfg_list *l = &cfg->lists[i];
 		struct list_meta *m = &pol->lists[i];
@@ -182,10 +329,18 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 			goto cleanup;
 		add_stats(&pol->reg, &st);
 		m->entries = c.ip + c.domains;
-		if (l->action == LIST_BLOCK)
-			pol->groups[0].block_mask |= 1ull << l->category_id;
 	}
 	pol->n_lists = cfg->n_lists;
+	err = build_groups(pol, cfg, &c, d);
+	if (err)
+		goto cleanup;
+	/* the masks in force now; the daemon rewrites them at each schedule boundary */
+	err = policy_masks_at(pol, cfg, time(NULL), NULL);
+	if (err) {
+		diag_report(d, DIAG_ERROR, cfg->path, 0, "cannot evaluate the schedules: %s",
+			    strerror(-err));
+		goto cleanup;
+	}
 	policy_actions_from_config(&pol->act, cfg);
 	err = iptable_build(&pol->ipt, c.e, c.n);
 	if (err) {

@@ -7,6 +7,7 @@
 #ifndef BPFGUARD_POLICY_H
 #define BPFGUARD_POLICY_H
 
+#include <time.h>
 #include "maps/guard_maps.h"
 #include "user/config.h"
 #include "user/domtable.h"
@@ -42,13 +43,29 @@ static inline void policy_actions_from_config(struct guard_actions *a,
 	__builtin_memcpy(a->sinkhole6, cfg->sinkhole6.addr, sizeof(a->sinkhole6));
 }
 
+/* A `macs =` address of a [group] and its group id. */
+struct policy_mac {
+	__u8 mac[6];
+	__u32 group;
+};
+
 struct guard_policy {
-	struct iptable ipt;
+	struct iptable ipt; /* the lists' prefixes, and the groups' clients (IPT_DIR_CLIENT) */
 	struct domtable dom; /* built (dom.built) by policy_build; tests may build it by hand */
 	struct list_meta lists[GUARD_MAX_LISTS];
 	__u32 n_lists;
+	/*
+	 * Per client group: the block mask in force (policy_masks_at; policy_build sets it for
+	 * the time of the build). Group 0 is everyone no [group] claims; group i is the config's
+	 * groups[i - 1].
+	 */
 	struct group_policy groups[GUARD_MAX_GROUPS];
+	char group_names[GUARD_MAX_GROUPS][LIST_NAME_LEN]; /* group 0: "default" */
 	__u32 n_groups; /* at least 1: group 0, everyone else */
+	struct policy_mac *macs; /* `macs =` of every group (unique) */
+	__u32 n_macs;
+	/* categories some group rule names with @schedule: learned from passing DNS answers */
+	__u64 learn_mask;
 	struct guard_actions act; /* how blocked names are answered */
 	struct reg_stats reg; /* summed over the lists */
 	__u64 build_ns; /* time to read the lists and build the tables */
@@ -60,6 +77,20 @@ struct guard_policy {
  * policy_free).
  */
 int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_policy **out);
+/*
+ * Each group's block mask at t (group_masks_eval of user/schedule.h) into pol->groups; *next
+ * (may be NULL) the first instant > t at which a mask may change, or SCHEDULE_NEVER. Returns 0
+ * or the error of group_masks_eval (pol unchanged).
+ */
+int policy_masks_at(struct guard_policy *pol, const struct guard_config *cfg, time_t t,
+		    time_t *next);
+/*
+ * The client group of a packet's sender (DESIGN.md "The packet path", step 2), as the kernel
+ * finds it: its Ethernet source (mac, may be NULL) among the groups' `macs =`, else its address
+ * (family 4 or 6) among their `clients =` (the most specific prefix), else 0.
+ */
+__u32 policy_group_of(const struct guard_policy *pol, int family, const __u8 *addr,
+		      const __u8 *mac);
 /* An empty policy (no lists, group 0 blocks nothing): tests fill ipt/lists/groups by hand. */
 struct guard_policy *policy_new(void);
 void policy_free(struct guard_policy *pol);

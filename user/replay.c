@@ -271,7 +271,8 @@ int replay_policy(const struct guard_policy *pol, const char *pcap_path,
 	struct pcap_frame f;
 	int i, ret, err;
 
-	(void)o; /* XXX: --at and --client-side decide nothing until groups land (issue 4) */
+	/* --client-side only validates: the program finds each frame's group from its sender */
+	(void)o;
 	*frames_done = 0;
 	lo.trace = true;
 	err = pcap_reader_open(pcap_path, &pr, errbuf);
@@ -377,6 +378,15 @@ int replay_run(const char *config_path, const char *pcap_path, const struct repl
 		goto cleanup;
 	if (policy_build(cfg, &diag, &pol))
 		goto cleanup;
+	if (opts.has_at) {
+		/* the policy holds the masks of now: those of --at instead */
+		err = policy_masks_at(pol, cfg, opts.at_time, NULL);
+		if (err) {
+			pr_warn("--at '%s': cannot evaluate the schedules: %s\n", opts.at,
+				strerror(-err));
+			goto cleanup;
+		}
+	}
 	err = replay_policy(pol, pcap_path, &opts, stdout, &frames);
 	if (!err)
 		ret = 0;

@@ -27,7 +27,9 @@ struct replay_opts {
 	const char *client_side; /* --client-side IP/CIDR[,IP/CIDR...]: the clients' side */
 	/*
 	 * Filled by replay_opts_parse() (replay_run parses a copy itself when parsed is false).
-	 * XXX: they decide nothing yet; client groups and schedules will use them (issue 4).
+	 * replay_run evaluates the schedules at at_time (default: now). Each frame's client group
+	 * is its sender's, found by the program itself (MAC, then address); clients only
+	 * validates --client-side.
 	 */
 	bool parsed;
 	bool has_at;

@@ -611,58 +611,62 @@ static __always_inline int names_run(struct pkt_ctx *pc, struct name_scratch *sc
 
 /*
  * The packet the main program handed over (names_hand_over): its offsets and length in a, the
- * parse's notes, L4 protocol, family and removed VLAN tags in b. Reads what it needs again
+ * parse's notes, L4 protocol, family and removed VLAN tags and the client group (bits 56-63) in b. Reads what it needs again
  * from the packet, decides the IP rules (the main program did not), describes the packet in
  * sc->pkt and runs the name stage. Counts and returns the verdict.
  */
 static __always_inline int names_entry(struct pkt_ctx *pc, __u64 a, __u64 b)
 {
-	struct parse_result rr;
 	struct name_scratch *sc;
 	struct name_pkt *k;
 	__u32 payload_off = (__u32)(a & NAMES_OFF_MAX), l4_off = (__u32)((a >> 16) & NAMES_OFF_MAX);
 	__u32 l3_off = (__u32)((a >> 32) & 0x3f), notes = (__u32)b, counter;
 	const __u8 *l3 = (const __u8 *)pc->data + l3_off;
 	const __u8 *l4 = (const __u8 *)pc->data + l4_off;
+	__u8 family = (__u8)(b >> 40), l4_proto = (__u8)(b >> 32);
 
-	rr.family = (__u8)(b >> 40);
-	rr.l4_proto = (__u8)(b >> 32);
 	pc->vlan_hw = (__u8)(b >> 48);
-	if (rr.family == 4) {
+	/*
+	 * The addresses go straight into the scratch map, not the stack: this frame is the
+	 * deepest of the program's call chain, which shares one 512-byte stack.
+	 */
+	sc = names_scratch();
+	if (!sc) /* a one-entry per-CPU array always has its entry */
+		return guard_pass(pc, GC_PASS_NOMATCH);
+	k = &sc->pkt;
+	if (family == 4) {
 		if (l3 + sizeof(struct hdr_ipv4) > (const __u8 *)pc->data_end)
 			return guard_pass(pc, GC_PASS_TRUNCATED);
-		__builtin_memcpy(rr.saddr, l3 + 12, 4);
-		__builtin_memcpy(rr.daddr, l3 + 16, 4);
+		__builtin_memset(k->saddr, 0, sizeof(k->saddr));
+		__builtin_memset(k->daddr, 0, sizeof(k->daddr));
+		__builtin_memcpy(k->saddr, l3 + 12, 4);
+		__builtin_memcpy(k->daddr, l3 + 16, 4);
 	} else {
 		if (l3 + sizeof(struct hdr_ipv6) > (const __u8 *)pc->data_end)
 			return guard_pass(pc, GC_PASS_TRUNCATED);
-		__builtin_memcpy(rr.saddr, l3 + 8, 16);
-		__builtin_memcpy(rr.daddr, l3 + 24, 16);
+		__builtin_memcpy(k->saddr, l3 + 8, 16);
+		__builtin_memcpy(k->daddr, l3 + 24, 16);
 	}
-	counter = guard_ip_decide(pc, &rr);
+	counter = guard_ip_decide(pc, family, k->saddr, k->daddr, (__u32)(b >> 56));
 	if (guard_is_ip_drop(counter))
 		return guard_ip_finish(pc, counter);
-	sc = names_scratch();
-	if (!sc || l4 + sizeof(struct hdr_udp) > (const __u8 *)pc->data_end)
+	if (l4 + sizeof(struct hdr_udp) > (const __u8 *)pc->data_end)
 		return guard_ip_finish(pc, counter);
-	k = &sc->pkt;
-	__builtin_memcpy(k->saddr, rr.saddr, 16);
-	__builtin_memcpy(k->daddr, rr.daddr, 16);
 	k->l3_off = l3_off;
 	k->payload_off = payload_off;
 	k->plen = (__u32)(a >> 48);
 	k->ip_counter = counter;
 	k->sport = parse_ntohs(((const struct hdr_udp *)l4)->source);
 	k->dport = parse_ntohs(((const struct hdr_udp *)l4)->dest);
-	k->family = rr.family;
-	k->l4_proto = rr.l4_proto;
+	k->family = family;
+	k->l4_proto = l4_proto;
 	k->answerable =
 		!(notes & (NOTE_BIT(GC_NOTE_IPV4_OPTIONS) | NOTE_BIT(GC_NOTE_IPV6_EXT) |
 			   NOTE_BIT(GC_NOTE_IPV4_FRAGMENT) | NOTE_BIT(GC_NOTE_IPV6_FRAGMENT)));
 	k->tcp_flags = 0;
 	k->seq = 0;
 	k->ack_seq = 0;
-	if (rr.l4_proto == PARSE_IPPROTO_TCP) {
+	if (l4_proto == PARSE_IPPROTO_TCP) {
 		const struct hdr_tcp *t = (const struct hdr_tcp *)l4;
 		__u32 seq, ack;
 

@@ -54,18 +54,52 @@ static __always_inline int guard_is_ip_drop(__u32 counter)
 }
 
 /*
- * Decide a parsed packet by its addresses, without counting. The destination first; the
- * source (only when cfg_has_src) when the destination did not drop: a source drop wins,
- * otherwise the source decides only if the destination matched nothing. Sets pc->group,
- * block_mask, leaf_id, list_id. Returns the verdict counter.
+ * The client group of the packet's sender (DESIGN.md "The packet path", step 2): its Ethernet
+ * source among the groups' MACs (when cfg_has_macs), else the most specific `clients =` prefix
+ * covering its address (when cfg_has_groups), else 0, everyone else. user/policy.c's
+ * policy_group_of() is the host twin.
  */
-static __always_inline __u32 guard_ip_decide(struct pkt_ctx *pc, const struct parse_result *r)
+static __always_inline __u32 guard_group_of(struct pkt_ctx *pc, __u8 family, const __u8 *saddr)
+{
+	const struct ip_leaf *l;
+	__u32 leaf;
+
+	if (cfg_has_macs) {
+		const __u8 *eth = pc->data;
+		const __u32 *g;
+
+		/* the key is the frame's source address itself (a packet pointer may be a key) */
+		if (eth + sizeof(struct hdr_eth) <= (const __u8 *)pc->data_end) {
+			g = bpf_map_lookup_elem(&MAP_GROUP_MACS, eth + 6);
+			if (g)
+				return *g;
+		}
+	}
+	if (!cfg_has_groups)
+		return 0;
+	leaf = ip_leaf_of(family, IPT_DIR_CLIENT, saddr);
+	if (leaf == IPT_LEAF_NONE)
+		return 0;
+	l = bpf_map_lookup_elem(&MAP_IP_LEAVES, &leaf);
+	return l && (l->flags & IP_LEAF_F_GROUP) ? l->list_id : 0;
+}
+
+/*
+ * Decide a packet by its addresses (family 4 or 6, saddr and daddr in network order: in the
+ * parse result, or in the name stage's scratch map), without counting, for the sender's group
+ * (guard_group_of: the main program finds it and hands it to the name stage). The group's
+ * block mask judges every entry: the destination's; the source's (only when cfg_has_src) when
+ * the destination did not drop: a source drop wins, otherwise the source decides only if the
+ * destination matched nothing. Sets pc->group, block_mask, leaf_id, list_id. Returns the
+ * verdict counter.
+ */
+static __always_inline __u32 guard_ip_decide(struct pkt_ctx *pc, __u8 family, const __u8 *saddr,
+					     const __u8 *daddr, __u32 group)
 {
 	const struct group_policy *gp;
-	__u32 leaf, list_id = 0, counter, group = 0;
+	__u32 leaf, list_id = 0, counter;
 
 	/*
-	 * XXX: client groups come with the policy engine (issue 4); everyone is group 0.
 	 * A local key, not &pc->group: a pc field whose address reaches a helper makes clang keep
 	 * all of pc in memory, and pc->hook would no longer be a constant the helpers of the
 	 * other hooks compile away with.
@@ -74,12 +108,12 @@ static __always_inline __u32 guard_ip_decide(struct pkt_ctx *pc, const struct pa
 	gp = bpf_map_lookup_elem(&MAP_GROUP_POLICY, &group);
 	pc->block_mask = gp ? gp->block_mask : 0;
 
-	leaf = ip_leaf_of(r->family, IPT_DIR_DST, r->daddr);
+	leaf = ip_leaf_of(family, IPT_DIR_DST, daddr);
 	counter = ip_judge(leaf, pc->block_mask, GC_DROP_IP_DST, &list_id);
 	if (cfg_has_src && counter != GC_DROP_IP_DST) {
 		__u32 sleaf, slist = 0, scounter;
 
-		sleaf = ip_leaf_of(r->family, IPT_DIR_SRC, r->saddr);
+		sleaf = ip_leaf_of(family, IPT_DIR_SRC, saddr);
 		scounter = ip_judge(sleaf, pc->block_mask, GC_DROP_IP_SRC, &slist);
 		if (scounter == GC_DROP_IP_SRC || counter == GC_PASS_NOMATCH) {
 			counter = scounter;
