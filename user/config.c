@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "user/config.h"
+#include "user/schedule.h"
 
 #define CFG_ZONEINFO "/usr/share/zoneinfo"
 #define CFG_MAX_FILE (16 << 20) /* a config larger than this is surely not one */
@@ -813,18 +814,28 @@ static void schedule_key(struct cfg_parser *p, int line, const char *key, char *
 	int days;
 
 	if (strcasecmp(key, "timezone") == 0) {
+		struct tz_zone *z = NULL;
 		char path[PATH_MAX];
+		bool posix;
 
-		if (!tz_name_ok(v)) {
+		if (strlen(v) >= sizeof(s->timezone)) {
+			cfg_err(p, line, "timezone: '%.*s...' is longer than %zu characters", CFG_SHOW,
+				v, sizeof(s->timezone) - 1);
+			return;
+		}
+		/* a POSIX TZ rule (CET-1CEST,M3.5.0,M10.5.0/3) serves machines without tzdata */
+		posix = tz_parse_posix(v, &z) == 0;
+		tz_free(z);
+		if (!tz_name_ok(v) && !posix) {
 			cfg_err(p, line,
-				"timezone: '%.*s' is not a time zone name (e.g. "
-				"Europe/Paris, UTC)",
+				"timezone: '%.*s' is neither a time zone name (e.g. Europe/Paris, "
+				"UTC) nor a POSIX TZ rule (e.g. CET-1CEST,M3.5.0,M10.5.0/3)",
 				CFG_SHOW, v);
 			return;
 		}
 		/* Check the name only where the zone database is installed. */
 		snprintf(path, sizeof(path), "%s/%s", CFG_ZONEINFO, v);
-		if (stat(CFG_ZONEINFO, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		if (!posix && stat(CFG_ZONEINFO, &sb) == 0 && S_ISDIR(sb.st_mode) &&
 		    (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))) {
 			cfg_err(p, line,
 				"timezone: '%s' is not a known time zone (no %s; e.g. "

@@ -598,6 +598,7 @@ static void test_schedules(void **state)
 					    "timezone = Europe/Paris\n"
 					    "[schedule night]\n"
 					    "daily = 22:00-06:30\n"
+					    "timezone = CET-1CEST,M3.5.0,M10.5.0/3\n"
 					    "[schedule weekend]\n"
 					    "sat,sun = 00:00-24:00\n"
 					    "fri-mon = 9:05-10:00\n"
@@ -620,7 +621,8 @@ static void test_schedules(void **state)
 	assert_int_equal(s->windows[1].end, 16 * 60 + 30);
 
 	s = &cfg->schedules[1];
-	assert_string_equal(s->timezone, "");
+	/* a POSIX TZ rule, for machines without the zone database */
+	assert_string_equal(s->timezone, "CET-1CEST,M3.5.0,M10.5.0/3");
 	assert_int_equal(s->n_windows, 1);
 	assert_int_equal(s->windows[0].days, 0x7f);
 	assert_int_equal(s->windows[0].start, 22 * 60);
@@ -662,7 +664,9 @@ static void test_schedule_errors(void **state)
 	expect_error("[schedule s]\nmon = 08:00-09:00\ntimezone = Europe/Pariss\n", 3,
 		     "timezone: 'Europe/Pariss' is not a known time zone", NULL);
 	expect_error("[schedule s]\nmon = 08:00-09:00\ntimezone = ../../etc/passwd\n", 3,
-		     "timezone", "not a time zone name");
+		     "timezone", "neither a time zone name");
+	expect_error("[schedule s]\nmon = 08:00-09:00\ntimezone = CET-1CEST,M13.5.0\n", 3,
+		     "timezone", "nor a POSIX TZ rule");
 	expect_error("[schedule s]\nmon = 08:00-09:00\n[schedule s]\nmon = 08:00-09:00\n", 3,
 		     "duplicate [schedule s]", NULL);
 	/* 17 windows */
