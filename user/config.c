@@ -819,8 +819,8 @@ static void schedule_key(struct cfg_parser *p, int line, const char *key, char *
 		bool posix;
 
 		if (strlen(v) >= sizeof(s->timezone)) {
-			cfg_err(p, line, "timezone: '%.*s...' is longer than %zu characters", CFG_SHOW,
-				v, sizeof(s->timezone) - 1);
+			cfg_err(p, line, "timezone: '%.*s...' is longer than %zu characters",
+				CFG_SHOW, v, sizeof(s->timezone) - 1);
 			return;
 		}
 		/* a POSIX TZ rule (CET-1CEST,M3.5.0,M10.5.0/3) serves machines without tzdata */
