@@ -115,6 +115,7 @@ demo: deps all
 
 bench: deps all
 	$(Q)$(BUILD)/bpfguard bench
+	$(Q)BUILD=$(BUILD) tools/bench-reload.sh
 
 install: all
 	install -D -m 0755 $(BUILD)/bpfguard $(DESTDIR)$(PREFIX)/sbin/bpfguard

@@ -59,7 +59,7 @@
 #define BENCH_FRESH_CALLS_QUICK 3000u
 #define BENCH_NAMES_DEFAULT 1000000
 #define BENCH_NAMES_QUICK 100000
-#define BENCH_MAX_CASES 24
+#define BENCH_MAX_CASES 32
 #define BENCH_PKT_MAX 1536
 #define BENCH_OUT_MAX 4096 /* an answer may grow the frame */
 
@@ -80,7 +80,11 @@ static const __u8 v6_short_addr[16] = { 0x3f, 0xff, [15] = 1 };
 #define NAME_MISS "www.img.static.nomatch-bench.com"
 static const char *const name_tlds[] = { "com", "net", "org", "io", "de", "ru", "info", "xyz" };
 
-enum bench_prog { PROG_MINIMAL, PROG_GUARD, PROG_LPM };
+/*
+ * PROG_GROUPS: the guard loaded with the same lists plus 64 categories and 256 groups;
+ * PROG_GROUP1: the same with one group (the probes' sender's): the single-group cost.
+ */
+enum bench_prog { PROG_MINIMAL, PROG_GUARD, PROG_LPM, PROG_GROUPS, PROG_GROUP1 };
 /* What the first output frame of a fresh case must be (beyond the return value). */
 enum bench_out { OUT_ANY, OUT_NXDOMAIN, OUT_RST };
 
@@ -119,6 +123,11 @@ struct bench {
 	size_t dom_bytes;
 	struct guard_policy *pol;
 	struct guard *skel;
+	char confg_path[288]; /* the groups config: all.conf + 61 categories + 255 groups */
+	char confg1_path[288]; /* the same with one group */
+	struct guard_policy *pol_groups, *pol_group1;
+	struct guard *skel_groups, *skel_group1;
+	double load_groups_s;
 	struct minimal *minimal;
 	int lpm_map_fd, lpm_prog_fd;
 	double load_v4_s, load_all_s, fill_s, lpm_fill_s;
@@ -748,14 +757,21 @@ static int bench_prog_fd(const struct bench *b, enum bench_prog p)
 		return bpf_program__fd(b->minimal->progs.minimal_xdp);
 	case PROG_GUARD:
 		return bpf_program__fd(b->skel->progs.guard_xdp);
+	case PROG_GROUPS:
+		return bpf_program__fd(b->skel_groups->progs.guard_xdp);
+	case PROG_GROUP1:
+		return bpf_program__fd(b->skel_group1->progs.guard_xdp);
 	default:
 		return b->lpm_prog_fd;
 	}
 }
 
-static int read_counters(const struct bench *b, struct guard_stats *st)
+static int read_counters(const struct bench *b, enum bench_prog p, struct guard_stats *st)
 {
-	int err = stats_read_fds(bpf_map__fd(b->skel->maps.MAP_COUNTERS), -1, -1, 0, st);
+	struct guard *skel = p == PROG_GROUPS ? b->skel_groups :
+			     p == PROG_GROUP1 ? b->skel_group1 :
+						b->skel;
+	int err = stats_read_fds(bpf_map__fd(skel->maps.MAP_COUNTERS), -1, -1, 0, st);
 
 	if (err)
 		pr_warn("cannot read the guard's counters: %s\n", strerror(-err));
@@ -819,7 +835,7 @@ static int measure(struct bench *b, struct bench_case *c, struct guard_stats *st
 	__u32 d = 0, k;
 
 	if (c->counter >= 0) {
-		err = read_counters(b, st);
+		err = read_counters(b, c->prog, st);
 		if (err)
 			return err;
 		before = st->counters[c->counter].packets;
@@ -870,7 +886,7 @@ static int measure(struct bench *b, struct bench_case *c, struct guard_stats *st
 	if (c->counter >= 0) {
 		__u64 want = (__u64)(c->fresh ? b->fresh_calls : b->repeat) * b->runs, got, got_pre;
 
-		err = read_counters(b, st);
+		err = read_counters(b, c->prog, st);
 		if (err)
 			goto cleanup;
 		got = st->counters[c->counter].packets - before;
@@ -902,7 +918,8 @@ static struct bench_case *add_case(struct bench *b, const char *name, enum bench
 	c->family = family;
 	c->daddr = daddr;
 	c->want = want;
-	c->counter = prog == PROG_GUARD ? counter : -1;
+	c->counter = prog == PROG_GUARD || prog == PROG_GROUPS || prog == PROG_GROUP1 ? counter :
+											-1;
 	c->len = build_syn(c->pkt, family, daddr, &c->l4_off);
 	return c;
 }
@@ -1024,6 +1041,121 @@ static int pin_cpu(cpu_set_t *saved)
 	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
 
+/*
+ * A groups config at conf: the lists of all.conf (category bench), 61 one-prefix lists for the
+ * other categories (64 in all), a schedule, and n_groups groups (the last one the probes'),
+ * each with 8 client prefixes and rules naming every category, half of them @schedule. The
+ * probes' sender (192.0.2.2, 2001:db8:1::2) is a client of the last group, found by a /24 and
+ * a /48.
+ */
+static int write_groups_config(struct bench *b, const char *conf, int n_groups)
+{
+	FILE *f;
+	char path[320];
+	int c, g, k, err = 0;
+
+	f = fopen(conf, "w");
+	if (!f) {
+		err = -errno;
+		pr_warn("cannot create %s: %s\n", conf, strerror(-err));
+		return err;
+	}
+	fprintf(f, "# bpfguard bench: 64 categories, 256 groups\n[guard]\ninterfaces = none\n\n");
+	fprintf(f, "[list bench-v4]\npath = %s\ncategory = bench\n\n", b->v4_path);
+	fprintf(f, "[list bench-v6]\npath = %s\ncategory = bench\n\n", b->v6_path);
+	fprintf(f, "[list bench-names]\npath = %s\ncategory = bench\n\n", b->names_path);
+	for (c = 1; c < 64 - 2; c++) {
+		FILE *l;
+
+		snprintf(path, sizeof(path), "%s/cat%02d.txt", b->dir, c);
+		l = fopen(path, "w");
+		if (!l || fprintf(l, "198.18.%d.0/24\n", c) < 0 || fclose(l)) {
+			err = -EIO;
+			pr_warn("cannot write %s\n", path);
+			if (l)
+				fclose(l);
+			break;
+		}
+		fprintf(f, "[list cat%02d]\npath = %s\ncategory = c%02d\n\n", c, path, c);
+	}
+	fprintf(f, "[schedule lessons]\nmon-fri = 08:00-12:00, 13:30-16:30\n\n");
+	for (g = GUARD_MAX_GROUPS - n_groups; g < GUARD_MAX_GROUPS && !err; g++) {
+		fprintf(f, "[group g%d]\nclients = ", g);
+		if (g == GUARD_MAX_GROUPS - 1) {
+			fprintf(f, "192.0.2.0/24, 2001:db8:1::/48");
+			k = 2;
+		} else {
+			k = 0;
+		}
+		for (; k < 8; k++) {
+			unsigned int n = (unsigned int)(g * 8 + k);
+
+			if (k % 2)
+				fprintf(f, "%s2001:db8:%x:%x::/64", k ? ", " : "", 0x1000 + g, k);
+			else
+				fprintf(f, "%s100.%u.%u.0/24", k ? ", " : "", 64 + n / 256,
+					n % 256);
+		}
+		fprintf(f, "\nblock = bench");
+		for (c = 1; c < 64 - 2; c++)
+			fprintf(f, ", c%02d%s", c, (c + g) % 2 ? "@lessons" : "");
+		fprintf(f, "\n\n");
+	}
+	if (fclose(f) && !err) {
+		err = -errno;
+		pr_warn("cannot write %s: %s\n", conf, strerror(-err));
+	}
+	return err;
+}
+
+/*
+ * A groups instance of n_groups named groups (+ the default) from conf: built and loaded like
+ * the main one, its probes' sender checked to be in the last group.
+ */
+static int prepare_group_instance(struct bench *b, const char *conf, int n_groups, double *secs,
+				  struct guard_policy **pol, struct guard **skel)
+{
+	static const __u8 v4_client[4] = { 192, 0, 2, 2 };
+	static const __u8 v6_client[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
+	struct loader_opts lo = LOADER_OPTS_INIT;
+	int err = write_groups_config(b, conf, n_groups);
+
+	if (!err)
+		err = load_policy(conf, secs, pol);
+	if (!err && (*pol)->n_groups != (__u32)n_groups + 1) {
+		pr_warn("bench: %s has %u groups, not %d (a bug in bench.c)\n", conf,
+			(*pol)->n_groups, n_groups + 1);
+		err = -EPROTO;
+	}
+	/* the probes must pay for a group lookup that finds a group */
+	if (!err && (policy_group_of(*pol, 4, v4_client, NULL) != (__u32)n_groups ||
+		     policy_group_of(*pol, 6, v6_client, NULL) != (__u32)n_groups)) {
+		pr_warn("bench: the probes' sender is not in the last group of %s (a bug in "
+			"bench.c)\n",
+			conf);
+		err = -EPROTO;
+	}
+	if (!err)
+		err = loader_load(*pol, &lo, skel);
+	return err;
+}
+
+/* PROG_GROUPS (256 groups) and PROG_GROUP1 (one), 64 categories each. */
+static int prepare_groups(struct bench *b)
+{
+	double s;
+	int err;
+
+	snprintf(b->confg_path, sizeof(b->confg_path), "%s/groups.conf", b->dir);
+	snprintf(b->confg1_path, sizeof(b->confg1_path), "%s/group1.conf", b->dir);
+	err = prepare_group_instance(b, b->confg_path, GUARD_MAX_GROUPS - 1, &b->load_groups_s,
+				     &b->pol_groups, &b->skel_groups);
+	if (!err)
+		err = prepare_group_instance(b, b->confg1_path, 1, &s, &b->pol_group1,
+					     &b->skel_group1);
+	return err;
+}
+
 static int prepare(struct bench *b)
 {
 	struct loader_opts lo = LOADER_OPTS_INIT; /* trace off: the packet path as `run` has it */
@@ -1103,6 +1235,9 @@ static int prepare(struct bench *b)
 		       map_memlock(bpf_map__fd(b->skel->maps.MAP_DOM_TABLE)) +
 		       map_memlock(bpf_map__fd(b->skel->maps.MAP_DOM_LEAVES));
 
+	err = prepare_groups(b);
+	if (err)
+		return err;
 	b->minimal = minimal__open_and_load();
 	if (!b->minimal) {
 		err = -errno;
@@ -1120,8 +1255,9 @@ static int prepare(struct bench *b)
 
 static void cleanup_files(struct bench *b)
 {
-	const char *files[] = { b->v4_path,   b->v6_path,    b->conf4_path,
-				b->conf_path, b->names_path, b->confn_path };
+	const char *files[] = { b->v4_path,    b->v6_path,    b->conf4_path, b->conf_path,
+				b->names_path, b->confn_path, b->confg_path, b->confg1_path };
+	char path[320];
 	size_t i;
 
 	if (!b->dir[0])
@@ -1129,6 +1265,10 @@ static void cleanup_files(struct bench *b)
 	for (i = 0; i < ARRAY_SIZE(files); i++)
 		if (files[i][0])
 			unlink(files[i]);
+	for (i = 1; i < 64 - 2; i++) {
+		snprintf(path, sizeof(path), "%s/cat%02zu.txt", b->dir, i);
+		unlink(path);
+	}
 	rmdir(b->dir);
 }
 
@@ -1316,6 +1456,25 @@ int bench_run(const struct bench_opts *o)
 	err = add_name_cases(b);
 	if (err)
 		goto cleanup;
+	/*
+	 * The same probes with 64 categories and one group, then 256 groups (the sender in the
+	 * last group): the cost of 256 groups against one.
+	 */
+	add_case(b, "v4-nomatch-group1", PROG_GROUP1, 4, v4_nomatch, XDP_PASS, GC_PASS_NOMATCH);
+	add_case(b, "v6-nomatch-group1", PROG_GROUP1, 6, v6_nomatch, XDP_PASS, GC_PASS_NOMATCH);
+	err = add_name_case(b, "dns-miss-group1", NP_DNS, NAME_MISS, false, XDP_PASS,
+			    GC_PASS_NOMATCH);
+	if (err)
+		goto cleanup;
+	b->cases[b->n_cases - 1].prog = PROG_GROUP1;
+	add_case(b, "v4-nomatch-groups", PROG_GROUPS, 4, v4_nomatch, XDP_PASS, GC_PASS_NOMATCH);
+	add_case(b, "v4-prefix-hit-groups", PROG_GROUPS, 4, v4_hit32, XDP_DROP, GC_DROP_IP_DST);
+	add_case(b, "v6-nomatch-groups", PROG_GROUPS, 6, v6_nomatch, XDP_PASS, GC_PASS_NOMATCH);
+	err = add_name_case(b, "dns-miss-groups", NP_DNS, NAME_MISS, false, XDP_PASS,
+			    GC_PASS_NOMATCH);
+	if (err)
+		goto cleanup;
+	b->cases[b->n_cases - 1].prog = PROG_GROUPS;
 	add_case(b, "lpm-v4-nomatch", PROG_LPM, 4, v4_nomatch, XDP_PASS, -1);
 	add_case(b, "lpm-v4-prefix-hit", PROG_LPM, 4, v4_hit32, XDP_DROP, -1);
 	err = check_cases(b);
@@ -1359,6 +1518,10 @@ cleanup:
 		minimal__destroy(b->minimal);
 		guard__destroy(b->skel);
 		policy_free(b->pol);
+		guard__destroy(b->skel_groups);
+		policy_free(b->pol_groups);
+		guard__destroy(b->skel_group1);
+		policy_free(b->pol_group1);
 		cleanup_files(b);
 	}
 	free(st);
