@@ -6,7 +6,9 @@
 # truncated, VLAN, fragments, a bad header); replay must print exactly the expected line for
 # each, the same for the file converted by editcap to pcapng and to nanosecond pcap, and from
 # standard input. Then the exit codes: a cut capture (1, the lines before it), a non-Ethernet
-# capture, a missing file, a bad --at / --client-side, a bad config (2). Last, `bench --quick`:
+# capture, a missing file, a bad --at / --client-side, a bad config (2). Groups and schedules:
+# a capture replayed --at school time, lunch and a Saturday, and check --client IP/MAC --at.
+# Last, `bench --quick`:
 # the JSON shape DESIGN.md promises and sane numbers.
 
 # The jq programs are single-quoted on purpose: $n and $m in them are jq variables.
@@ -145,6 +147,101 @@ same_as_want "replay: the same lines from standard input (-)" "$D/out-stdin.txt"
 assert_eq 0 "$?" "replay accepts --client-side and --at"
 same_as_want "replay: --client-side and --at do not change IP verdicts" "$D/out-opts.txt"
 
+# --- groups and schedules: replay --at and check --at ------------------------------------
+
+cat >"$D/games.txt" <<'EOF'
+198.51.100.0/24
+games.example
+EOF
+cat >"$D/groups.conf" <<'EOF'
+[guard]
+interfaces = none
+
+[list blocked]
+path = blocked.txt
+category = adult
+
+[list games]
+path = games.txt
+category = games
+
+[schedule school]
+timezone = UTC
+mon-fri = 08:00-12:00, 13:30-16:30
+
+[group pupils]
+clients = 192.0.2.0/25, 2001:db8:1::/64
+block = adult, games@school
+
+[group staff]
+macs = 02:00:00:00:00:aa
+block = adult
+EOF
+cat >"$D/gen-groups.py" <<'EOF'
+import sys
+from scapy.all import Ether, IP, IPv6, TCP, UDP, DNS, DNSQR, wrpcap
+frames = [
+    Ether() / IP(src="192.0.2.10", dst="198.51.100.7") / TCP(dport=443, flags="S"),
+    Ether() / IP(src="192.0.2.10", dst="192.0.2.1") / UDP(sport=5353, dport=53) /
+        DNS(id=7, rd=1, qd=DNSQR(qname="www.games.example", qtype="A")),
+    Ether() / IPv6(src="2001:db8:1::10", dst="2001:db8:2::2") / UDP(sport=5353, dport=53) /
+        DNS(id=8, rd=1, qd=DNSQR(qname="games.example", qtype="AAAA")),
+    Ether(src="02:00:00:00:00:aa") / IP(src="192.0.2.10", dst="198.51.100.7") /
+        TCP(dport=443, flags="S"),
+    Ether() / IP(src="192.0.2.10", dst="203.0.113.10") / TCP(dport=443, flags="S"),
+    Ether() / IP(src="192.0.2.200", dst="198.51.100.7") / TCP(dport=443, flags="S"),
+]
+wrpcap(sys.argv[1], frames)
+EOF
+if out=$("$PY" "$D/gen-groups.py" "$D/groups.pcap" 2>&1); then
+	ok "scapy wrote the groups capture"
+else
+	not_ok "scapy wrote the groups capture" "$out"
+fi
+# Monday 2026-11-30 09:00 UTC is school time; 12:30 is lunch; Saturday is never school.
+# Frames: a pupil's SYN to games, a pupil's DNS queries (v4, v6), the same SYN from staff's MAC,
+# a pupil's SYN to adult, a SYN to games from a client no group claims (the default group).
+cat >"$D/want-school.txt" <<'EOF'
+1	drop	drop_ip_dst	games:198.51.100.0/24
+2	answer	answer_dns_nxdomain	games:games.example
+3	answer	answer_dns_nxdomain	games:games.example
+4	pass	pass_category_off	games:198.51.100.0/24
+5	drop	drop_ip_dst	blocked:203.0.113.0/24
+6	drop	drop_ip_dst	games:198.51.100.0/24
+EOF
+cat >"$D/want-free.txt" <<'EOF'
+1	pass	pass_category_off	games:198.51.100.0/24
+2	pass	pass_domain_category_off	games:games.example
+3	pass	pass_domain_category_off	games:games.example
+4	pass	pass_category_off	games:198.51.100.0/24
+5	drop	drop_ip_dst	blocked:203.0.113.0/24
+6	drop	drop_ip_dst	games:198.51.100.0/24
+EOF
+for when in school@2026-11-30T09:00 free@2026-11-30T12:30 free@2026-11-28T09:00; do
+	want=${when%%@*}
+	at=${when#*@}
+	out=$(TZ=UTC "$BPFGUARD" replay -c "$D/groups.conf" "$D/groups.pcap" --at "$at" 2>&1)
+	if d=$(diff -u "$D/want-$want.txt" - <<<"$out"); then
+		ok "replay --at $at: pupils by address (v4, v6), staff by MAC, the default group"
+	else
+		not_ok "replay --at $at: the expected verdicts" "$d"
+	fi
+done
+out=$(TZ=UTC "$BPFGUARD" check -c "$D/groups.conf" www.games.example --client 192.0.2.10 \
+	--at 2026-11-30T09:00 --json)
+assert_true "check --client --at (school): block, group pupils" \
+	jq -e '.decision == "block" and .group == "pupils" and .list == "games"' <<<"$out"
+out=$(TZ=UTC "$BPFGUARD" check -c "$D/groups.conf" www.games.example --client 192.0.2.10 \
+	--at 2026-11-30T12:30 --json)
+assert_true "check --client --at (lunch): pass, group pupils" \
+	jq -e '.decision == "pass" and .group == "pupils"' <<<"$out"
+out=$(TZ=UTC "$BPFGUARD" check -c "$D/groups.conf" 198.51.100.7 --client 02:00:00:00:00:aa \
+	--at 2026-11-30T09:00)
+assert_match "check --client MAC: the MAC's group" '^pass 198\.51\.100\.7 .*group=staff' "$out"
+err=$("$BPFGUARD" check -c "$D/groups.conf" 198.51.100.7 --client pupils 2>&1 >/dev/null)
+assert_eq 2 "$?" "check --client with neither an address nor a MAC: exit 2"
+assert_match "check --client: says what it takes" "--client 'pupils'.*MAC" "$err"
+
 # --- exit codes ---------------------------------------------------------------------------
 
 size=$(stat -c %s "$D/mix.pcap")
@@ -194,7 +291,9 @@ else
 fi
 assert_true "bench: the output is one JSON object" jq -e 'type == "object"' <<<"$json"
 for name in minimal v4-nomatch v6-nomatch v4-prefix-hit v4-prefix-hit-short v6-prefix-hit \
-	lpm-v4-nomatch dns-miss dns-hit sni-miss sni-hit sni-split http-host-miss http-host-hit; do
+	lpm-v4-nomatch dns-miss dns-hit sni-miss sni-hit sni-split http-host-miss http-host-hit \
+	v4-nomatch-group1 v6-nomatch-group1 dns-miss-group1 v4-nomatch-groups v6-nomatch-groups \
+	v4-prefix-hit-groups dns-miss-groups; do
 	assert_true "bench: case $name present with ns_per_pkt > 0 and a ratio" \
 		jq -e --arg n "$name" '[.cases[] | select(.name == $n)] | length == 1 and
 			(.[0].ns_per_pkt > 0) and (.[0].ratio_to_minimal > 0)' <<<"$json"
