@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "user/check.h"
+#include "user/live.h"
 #include "user/log.h"
 #include "user/policy.h"
 
@@ -214,6 +215,8 @@ int check_run(const struct check_opts *o)
 	__u64 mask;
 	int ret = 2, err;
 
+	if (o->live)
+		return live_check_run(o);
 
 	if (o->at && parse_at(o->at, &at)) {
 		pr_warn("--at '%s': expected local time as YYYY-MM-DDTHH:MM (e.g. "

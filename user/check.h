@@ -11,6 +11,8 @@ struct check_opts {
 	const char *client; /* --client IP, or NULL */
 	const char *at; /* --at YYYY-MM-DDTHH:MM, or NULL */
 	bool json;
+	bool live; /* --live: from the maps of the guard running at pin_dir (user/live.h) */
+	const char *pin_dir; /* --live: the running guard's pins (NULL: PIN_DIR) */
 };
 
 /* Returns the exit code: 0 decided (block, allow or pass), 2 usage or system error. */

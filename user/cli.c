@@ -6,17 +6,21 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "maps/guard_maps.h"
+#include "user/attach.h"
 #include "user/bench.h"
+#include "user/changes.h"
 #include "user/check.h"
 #include "user/cli.h"
 #include "user/daemon.h"
 #include "user/lint.h"
+#include "user/live.h"
 #include "user/log.h"
 #include "user/replay.h"
 #include "user/stats.h"
@@ -56,6 +60,9 @@ enum {
 	OPT_V4,
 	OPT_V6,
 	OPT_QUICK,
+	OPT_LIST,
+	OPT_LIVE,
+	OPT_TIMEOUT,
 };
 
 static const struct option all_opts[] = {
@@ -70,6 +77,9 @@ static const struct option all_opts[] = {
 	{ "v4", required_argument, NULL, OPT_V4 },
 	{ "v6", required_argument, NULL, OPT_V6 },
 	{ "quick", no_argument, NULL, OPT_QUICK },
+	{ "list", required_argument, NULL, OPT_LIST },
+	{ "live", no_argument, NULL, OPT_LIVE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ 0 },
 };
 
@@ -81,6 +91,9 @@ struct parsed {
 	const char *client_side;
 	long v4, v6;
 	bool json, quick;
+	const char *list; /* add, del: --list */
+	bool live; /* check --live */
+	long timeout; /* add, del: --timeout SEC, -1 if not given */
 };
 
 /* Options valid for a command are named in its usage line; reject the others. */
@@ -91,6 +104,7 @@ static int parse(const struct cmd *c, int argc, char **argv, struct parsed *p)
 	memset(p, 0, sizeof(*p));
 	p->pin_dir = pin_dir_default();
 	p->v4 = p->v6 = -1;
+	p->timeout = -1;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", all_opts, NULL)) != -1) {
@@ -143,6 +157,25 @@ static int parse(const struct cmd *c, int argc, char **argv, struct parsed *p)
 			p->quick = true;
 			name = "[--quick]";
 			break;
+		case OPT_LIST:
+			p->list = optarg;
+			name = "--list L";
+			break;
+		case OPT_LIVE:
+			p->live = true;
+			name = "[--live]";
+			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 3600)
+				return usage_error(c, "--timeout '%s': give seconds, 0 to 3600",
+						   optarg);
+			p->timeout = v;
+			name = "[--timeout";
+			break;
+		}
 		case ':':
 			return usage_error(c, "option %s needs a value", argv[optind - 1]);
 		default:
@@ -218,6 +251,20 @@ static int cmd_check(const struct cmd *c, int argc, char **argv)
 	o.client = p.client;
 	o.at = p.at;
 	o.json = p.json;
+	o.pin_dir = p.pin_dir;
+	/*
+	 * --live, or no -c (and no --at) while a guard is pinned: what is in force, from its maps.
+	 * Otherwise the policy built from the config.
+	 */
+	o.live = p.live;
+	if (!p.live && !p.config && !p.at) {
+		char path[PATH_MAX];
+
+		/* a pin dir the user cannot read (mode 0700) is no guard: the config, as before */
+		o.live = !access(pin_path(path, sizeof(path), p.pin_dir, GUARD_STR(MAP_RUN)), F_OK);
+	}
+	if (p.live && p.config)
+		return usage_error(c, "%s", "give --live (the running guard) or -c CONF, not both");
 	return check_run(&o);
 }
 
@@ -265,6 +312,30 @@ static int cmd_bench(const struct cmd *c, int argc, char **argv)
 	return bench_run(&o);
 }
 
+/* add, del: persist a live change to a list and have the running guard load it. */
+static int cmd_change(const struct cmd *c, int argc, char **argv)
+{
+	struct live_change_opts o = { 0 };
+	struct parsed p;
+	int err = parse(c, argc, argv, &p);
+
+	if (err)
+		return err;
+	if (optind >= argc)
+		return usage_error(c, "%s", "give at least one NAME, address or CIDR");
+	if (!p.list)
+		return usage_error(c, "%s", "--list L is required: the [list] to change");
+	o.config_path = p.config;
+	o.default_config = DEFAULT_CONFIG;
+	o.pin_dir = p.pin_dir;
+	o.list = p.list;
+	o.op = !strcmp(c->name, "add") ? CHANGE_ADD : CHANGE_DEL;
+	o.entries = argv + optind;
+	o.n_entries = argc - optind;
+	o.timeout_s = p.timeout >= 0 ? (unsigned int)p.timeout : 30;
+	return live_change_run(&o);
+}
+
 static int cmd_help(const struct cmd *c, int argc, char **argv);
 
 static const struct cmd cmds[] = {
@@ -278,9 +349,24 @@ static const struct cmd cmds[] = {
 	{ "stats", "[--pin-dir DIR] [--json]",
 	  "Counters of a running guard: packets and bytes by verdict and reason, hits per list.",
 	  cmd_stats },
-	{ "check", "[-c CONF] NAME|IP [--client IP] [--at YYYY-MM-DDTHH:MM] [--json]",
-	  "The decision for NAME or IP under CONF (block, allow or pass) and the entry that made it.",
+	{ "check",
+	  "[-c CONF] NAME|IP [--client IP] [--at YYYY-MM-DDTHH:MM] [--live] [--pin-dir DIR] [--json]",
+	  "The decision for NAME or IP under CONF (block, allow or pass) and the entry that made it.\n"
+	  "--live answers from the maps of the running guard instead (what is in force now; for a\n"
+	  "name the entry is the suffix that matched, an address names its list only); so does\n"
+	  "check without -c and --at while a guard is pinned at the pin directory.",
 	  cmd_check },
+	{ "add", "NAME|CIDR... --list L [-c CONF] [--pin-dir DIR] [--timeout SEC]",
+	  "Add entries to list L now: saved in STATE_DIR/changes/L.txt (state_dir of the config:\n"
+	  "the running guard's own unless -c), then the running guard reloads; waits (30 s, or\n"
+	  "--timeout) until its maps show them. Kept across restarts. With no guard running the\n"
+	  "change is saved for the next start. Exit 1 if the guard did not load it in time.",
+	  cmd_change },
+	{ "del", "NAME|CIDR... --list L [-c CONF] [--pin-dir DIR] [--timeout SEC]",
+	  "Take entries out of list L now, as add does: an entry added with `add` is removed, an\n"
+	  "entry of the list's file is skipped from now on (the file is not edited). Exit 1 when\n"
+	  "an entry is in neither.",
+	  cmd_change },
 	{ "replay", "[-c CONF] FILE.pcap [--client-side CIDR] [--at YYYY-MM-DDTHH:MM]",
 	  "Every frame of FILE.pcap through the real BPF program: frame, verdict, reason, match.",
 	  cmd_replay },

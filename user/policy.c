@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include "user/changes.h"
 #include "user/fetch.h"
 #include "user/policy.h"
 #include "user/schedule.h"
@@ -126,6 +127,12 @@ void policy_free(struct guard_policy *pol)
 	domtable_free(&pol->dom);
 	free(pol->macs);
 	free(pol);
+}
+
+void policy_drop_tables(struct guard_policy *pol)
+{
+	iptable_free(&pol->ipt);
+	domtable_free(&pol->dom);
 }
 
 int policy_masks_at(struct guard_policy *pol, const struct guard_config *cfg, time_t t,
@@ -324,7 +331,8 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 		c.list = l;
 		c.list_id = i;
 		c.ip = c.domains = 0;
-		err = registry_parse_file(path, on_entry, &c, d, &st);
+		/* the list's file, with its live changes (user/changes.h) */
+		err = changes_parse_list(cfg->state_dir, l->name, path, on_entry, &c, d, &st);
 		if (err)
 			goto cleanup;
 		add_stats(&pol->reg, &st);
@@ -359,6 +367,8 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 			    "%zu listed names share a 64-bit key with another (the kernel treats "
 			    "them alike; `check` tells them apart)",
 			    pol->dom.n_shared);
+	pol->n_ip_prefixes = pol->ipt.n_prefixes;
+	pol->n_domains = pol->dom.n_entries;
 	pol->build_ns = now_ns() - t0;
 	*out = pol;
 	pol = NULL;

@@ -69,6 +69,8 @@ struct guard_policy {
 	struct guard_actions act; /* how blocked names are answered */
 	struct reg_stats reg; /* summed over the lists */
 	__u64 build_ns; /* time to read the lists and build the tables */
+	/* what the tables held (they stay counted after policy_drop_tables) */
+	size_t n_ip_prefixes, n_domains;
 };
 
 /*
@@ -94,5 +96,11 @@ __u32 policy_group_of(const struct guard_policy *pol, int family, const __u8 *ad
 /* An empty policy (no lists, group 0 blocks nothing): tests fill ipt/lists/groups by hand. */
 struct guard_policy *policy_new(void);
 void policy_free(struct guard_policy *pol);
+/*
+ * Free the host copies of the tables once the maps hold them (ipt and dom are left empty):
+ * the daemon keeps only what it still reads (lists, groups, masks), so a reload's peak is
+ * one policy being built, not two. check and replay keep them to name entries.
+ */
+void policy_drop_tables(struct guard_policy *pol);
 
 #endif
