@@ -7,8 +7,10 @@
 # (the .test self-test lists): dig queries answered NXDOMAIN by the guard itself (dnsmasq in the
 # server namespace is the resolver), TLS handshakes (openssl s_server) and HTTP requests reset
 # by SNI and Host, and allowed names that resolve and load; the `bpfguard check` answers, then
-# `bpfguard status` and `bpfguard stats`. Cleans up on exit and Ctrl-C. Exits 0 only if every
-# block and pass happened as expected.
+# `bpfguard status` and `bpfguard stats`. Last, client groups and a schedule (a second, small
+# config): a pupil and a member of staff fetch the same games page; a school-hours window that
+# starts a few seconds later blocks it for the pupil only, at the boundary. Cleans up on exit
+# and Ctrl-C. Exits 0 only if every block and pass happened as expected.
 
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib.sh"
@@ -91,6 +93,21 @@ demo_http() {
 	fi
 	expect "GET $url" "$want" "$got" "$([[ $got == BLOCKED ]] && echo "(timed out after 2 s)" ||
 		echo "(page served)")"
+}
+
+# demo_http_from WANT SRC URL: demo_http from client address SRC.
+demo_http_from() {
+	local want=$1 src=$2 url=$3 body got
+	body=$(in_ns "$NS_CLIENT" curl -sS -g --max-time 2 --interface "$src" "$url" 2>/dev/null)
+	if [[ "$body" == "bpfguard-e2e $PORT" ]]; then
+		got=ALLOWED
+	elif [[ -z "$body" ]]; then
+		got=BLOCKED
+	else
+		got="?"
+	fi
+	expect "GET $url from $src" "$want" "$got" \
+		"$([[ $got == BLOCKED ]] && echo "(timed out after 2 s)" || echo "(page served)")"
 }
 
 # dnsmasq_saw NAME: did dnsmasq log a query for NAME (case-insensitive)?
@@ -311,6 +328,56 @@ fi
 kill -TERM "$DNSMASQ_PID" 2>/dev/null
 wait "$DNSMASQ_PID" 2>/dev/null
 forget_pid "$DNSMASQ_PID"
+
+heading "Client groups and a schedule (a second config)"
+# A class that starts a few seconds from now: the schedule's zone is a POSIX rule whose offset
+# makes its clock show a whole minute at that instant (a real deployment names its zone).
+T0=$(($(date +%s) + 6))
+OFF=$(((60 - T0 % 60) % 60))
+LT=$(((T0 + OFF) / 60 % 1440))
+GCONF="$E2E_TMP/school.conf"
+printf '203.0.113.20/32\n' >"$E2E_TMP/games.txt"
+cat >"$GCONF" <<EOF
+[guard]
+interfaces = eth1
+
+[list games]
+path = games.txt
+category = games
+
+[schedule class]
+timezone = DEMO-0:00:$(printf %02d "$OFF")
+daily = $(printf '%02d:%02d-%02d:%02d' $((LT / 60)) $((LT % 60)) $(((LT + 10) % 1440 / 60)) \
+	$(((LT + 10) % 60)))
+
+[group pupils]
+clients = 192.0.2.2/32
+block = games@class
+
+[group staff]
+clients = 192.0.2.66/32
+allow = games
+EOF
+sed -n '/^\[schedule/,$p' "$GCONF" | sed 's/^/  /'
+if guard_start "$GCONF"; then
+	echo "  running, pid $GUARD_PID; the class starts at $(date -d "@$T0" +%T)"
+	demo_http_from ALLOWED 192.0.2.2 "http://203.0.113.20:$PORT/probe"
+	demo_http_from ALLOWED 192.0.2.66 "http://203.0.113.20:$PORT/probe"
+	while (($(date +%s) <= T0)); do
+		sleep 0.2
+	done
+	sleep 0.5
+	echo "  $(grep 'schedule: group pupils' "$GUARD_LOG" | tail -n 1)"
+	demo_http_from BLOCKED 192.0.2.2 "http://203.0.113.20:$PORT/probe"
+	demo_http_from ALLOWED 192.0.2.66 "http://203.0.113.20:$PORT/probe"
+	out=$(bpfguard_g check --pin-dir "$GUARD_PIN" 203.0.113.20 --client 192.0.2.2 2>&1)
+	expect "check --live 203.0.113.20 --client 192.0.2.2" block "${out%% *}" "${out#* }"
+	guard_stop
+	expect "bpfguard run exit status" 0 "$GUARD_RC" ""
+else
+	BAD=$((BAD + 1))
+	echo "  bpfguard run did not start with the groups config (see above)"
+fi
 
 heading "Result"
 echo "  $GOOD as expected, $BAD unexpected, in $((SECONDS - START)) s"
