@@ -455,20 +455,27 @@ static int build_v4_l3(struct iptable *t, __u32 *idx, size_t n)
 
 int iptable_build(struct iptable *t, const struct ipt_entry *entries, size_t n)
 {
-	struct ipt_entry *sorted = NULL;
+	struct ipt_entry *copy = malloc((n ? n : 1) * sizeof(*copy));
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, entries, n * sizeof(*copy));
+	return iptable_build_take(t, copy, n);
+}
+
+int iptable_build_take(struct iptable *t, struct ipt_entry *sorted, size_t n)
+{
 	__u32 *deferred = NULL;
 	size_t i, n_deferred = 0;
 	int err;
 
 	iptable_free(t);
 	err = iptable_init(t);
-	if (err)
+	if (err) {
+		free(sorted);
 		return err;
+	}
 	t->n_entries = n;
-	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	if (!sorted)
-		return -ENOMEM;
-	memcpy(sorted, entries, n * sizeof(*sorted));
 	for (i = 0; i < n; i++) {
 		/* normalise: host bits and the unused tail of a v4 address are zero */
 		struct ip_prefix *p = &sorted[i].prefix;
@@ -482,6 +489,9 @@ int iptable_build(struct iptable *t, const struct ipt_entry *entries, size_t n)
 	}
 	qsort(sorted, n, sizeof(*sorted), cmp_entry);
 	err = merge(t, sorted, n);
+	/* merged into t->prefixes: the entries would only add to the peak of the paint */
+	free(sorted);
+	sorted = NULL;
 	if (err)
 		goto cleanup;
 
@@ -512,7 +522,6 @@ int iptable_build(struct iptable *t, const struct ipt_entry *entries, size_t n)
 	err = build_v4_l3(t, deferred, n_deferred);
 cleanup:
 	free(deferred);
-	free(sorted);
 	return err;
 }
 

@@ -72,6 +72,8 @@ void iptable_free(struct iptable *t);
  * Returns 0, -ENOMEM, or -E2BIG if a limit of the encoding (2^31 groups or leaves) is hit.
  */
 int iptable_build(struct iptable *t, const struct ipt_entry *entries, size_t n);
+/* The same, taking entries (malloc'ed; freed here, sorted in place first): no copy. */
+int iptable_build_take(struct iptable *t, struct ipt_entry *entries, size_t n);
 
 /* Lookups exactly as the kernel does them; return a leaf id (IPT_LEAF_NONE: no match). */
 __u32 iptable_lookup(const struct iptable *t, int family, int dir, const __u8 *addr);

@@ -350,7 +350,9 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 		goto cleanup;
 	}
 	policy_actions_from_config(&pol->act, cfg);
-	err = iptable_build(&pol->ipt, c.e, c.n);
+	/* the tables take the entries (sorted in place, freed once merged) */
+	err = iptable_build_take(&pol->ipt, c.e, c.n);
+	c.e = NULL;
 	if (err) {
 		diag_report(d, DIAG_ERROR, cfg->path, 0, "cannot build the IP tables: %s",
 			    strerror(-err));
