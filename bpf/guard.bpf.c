@@ -22,6 +22,8 @@ const volatile __u32 cfg_trace = 0; /* write struct guard_trace for every packet
 const volatile __u32 cfg_has_src = 0; /* some list has direction=source: look the source up */
 const volatile __u32 cfg_has_groups = 0; /* some [group] has clients =: look the sender up */
 const volatile __u32 cfg_has_macs = 0; /* some [group] has macs =: look its Ethernet source up */
+/* categories whose addresses are learned from DNS answers (bpf/lib/learn.h); 0: no learning */
+const volatile __u64 cfg_learn_mask = 0;
 const volatile __u32 cfg_dns_action = GUARD_DNS_NXDOMAIN; /* enum guard_dns_action */
 const volatile __u32 cfg_tcp_action = GUARD_TCP_RESET; /* enum guard_tcp_action */
 const volatile __u32 cfg_block_ttl = 10; /* TTL of the records of a forged DNS answer */

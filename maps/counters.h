@@ -27,6 +27,8 @@
 	  "IPv6 extension header chain too long or of an unknown kind")                            \
 	X(DROP_IP_DST, "drop_ip_dst", "destination address in a block list")                       \
 	X(DROP_IP_SRC, "drop_ip_src", "source address in a block list marked direction=source")    \
+	X(DROP_LEARNED, "drop_learned",                                                            \
+	  "destination learned from a DNS answer for a name in a category blocked now")            \
 	X(DROP_DNS, "drop_dns",                                                                    \
 	  "DNS query for a blocked name, dropped (dns_action=drop, or a query in an "              \
 	  "IP fragment or behind IPv6 extension headers, which is not answered)")                  \
@@ -81,6 +83,9 @@
 	X(NOTE_IPV6_LATER_FRAGMENT, "note_ipv6_later_fragment",                           \
 	  "IPv6 non-first fragments (judged by addresses only)")                          \
 	X(NOTE_L4_OTHER, "note_l4_other", "IP packets that are neither TCP nor UDP")      \
+	X(NOTE_DNS_LEARNED, "note_dns_learned",                                           \
+	  "DNS answers for a name of a scheduled category whose addresses were learned "  \
+	  "(the answers pass)")                                                           \
 	X(NOTE_DNS_NOT_QUERY, "note_dns_not_query",                                       \
 	  "DNS messages to port 53 that are not standard queries (responses, NOTIFY, "    \
 	  "UPDATE): not judged by name")                                                  \

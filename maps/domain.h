@@ -13,7 +13,7 @@
  * DH_MAX_LABELS labels.
  *
  * Keys. Every suffix of a name at a label boundary has a 64-bit key, computed right to left
- * from the hash of each label (one pass, one dh_label() and one dh_suffix() per label):
+ * from the hash of each label (one dh_label() and one dh_suffix() per label):
  *
  *   for a.b.example.com:  S(com)           = dh_suffix(root, dh_label("com"))
  *                         S(example.com)   = dh_suffix(S(com), dh_label("example"))
@@ -25,35 +25,46 @@
  * matches"). A subtree entry is stored under S(name), an exact-only entry under
  * dh_exact(S(name)). Key 0 marks an empty slot and is never computed.
  *
+ * Nodes. The suffixes of every stored name are its nodes: for a.b.example.com, com,
+ * example.com, b.example.com and a.b.example.com itself (for an exact-only entry too). A name no
+ * stored name ends with (the suffix "nomatch.com" when nothing under it is listed) cannot have a
+ * listed suffix longer than itself: the lookup stops there. Most names that match nothing stop
+ * after one or two labels (their top-level label, then a second-level name nothing is listed
+ * under), whatever their length.
+ *
  * The lookup (user/domtable.c: domtable_lookup() is the host twin; the kernel must do the same):
- *   1. Lower-case the name (dh_lower8 on each 8-byte word), find its labels, compute S for every
- *      suffix, right to left.
- *   2. From the most specific suffix to the least: for the full name, probe dh_exact(S) then S;
- *      for every shorter suffix, probe S only. The first key found decides: its leaf. (Probing
- *      as the keys come, least specific first, and letting each key found override the last,
- *      with the full name's exact key last, gives the same leaf: bpf/lib/domain.h does that.)
- *   3. Probe(key): the bloom word MAP_DOM_BLOOM[dh_bloom_word(key, bloom_mask)] must hold every
- *      bit of dh_bloom_mask(key) (else: absent, no table read); then the cuckoo buckets
- *      MAP_DOM_TABLE[dh_bucket1(key, bucket_mask)] and [dh_bucket2(...)]: dom_bucket_find() on
- *      each gives the leaf id (DOM_LEAF_NONE: absent). bloom_mask and bucket_mask are the map
- *      sizes (powers of two) minus one, given by the loader.
+ *   1. Lower-case the name (dh_lower8 on each 8-byte word), find its labels; a name with an empty
+ *      label or one over DH_MAX_LABEL bytes cannot be examined (the kernel checks every label
+ *      first, before any probe).
+ *   2. Walk the suffixes from the top-level label leftwards, computing S as it goes. At each
+ *      suffix, read the bloom word MAP_DOM_BLOOM[dh_bloom_word(S, bloom_mask)]:
+ *        - if it lacks a bit of dh_node_mask(S), S is not a node: stop the walk;
+ *        - if it holds every bit of dh_bloom_mask(S), probe S in the table (3.); a leaf found
+ *          replaces what a shorter suffix found: the most specific match decides.
+ *      When the walk reaches the whole name (no stop), its exact-only key dh_exact(S) is
+ *      probed last (when the tables hold one: DOM_CFG_F_EXACT): found, it beats the subtree
+ *      key at the same name.
+ *   3. Probe(key): the cuckoo buckets MAP_DOM_TABLE[dh_bucket1(key, bucket_mask)] and
+ *      [dh_bucket2(...)]: dom_bucket_find() on each gives the leaf id (DOM_LEAF_NONE: absent).
+ *      bloom_mask and bucket_mask are the map sizes (powers of two) minus one, given by the
+ *      loader.
  *   4. The leaf MAP_DOM_LEAVES[id] (struct dom_leaf) carries what the builder worked out for that
  *      key, the verdict then follows the rule of maps/iptable.h's ip_leaf: blocked if
  *      block_cats & the client group's block mask, else allowed if DOM_LEAF_F_ALLOW, else passed.
  *
  * False matches. The kernel keeps 64-bit keys, not names: a name that is not listed matches
- * when one of its suffix keys equals a stored key. With keys spread like random values that
- * has probability about n / 2^64 per key probed, n the keys stored: at 10M entries, a 5-label
- * name that matches nothing (5 suffixes plus the exact key of the full name, 6 probes) is
- * falsely matched with probability 6 * 10^7 / 2^64 = 3.3e-12 (5 probes: 2.7e-12), about one
- * name in 300 billion. Two distinct listed names share a key with probability about
- * n^2 / 2^65 (2.7e-6 at 10M); the builder detects it, keeps both names and stores the key once
- * with the union of their decisions, and says so. `check` confirms a match exactly: the host
- * keeps every stored name and compares strings. The hash is fast, not cryptographic: with the
- * default root, anyone can search offline for a name whose key equals a listed one (a label
- * of 8 bytes is hashed invertibly; tests/unit/test_domtable.c crafts one), e.g. a subdomain of
- * a blocked site colliding with an allowed entry; a secret random root makes that blind
- * guessing at the odds above.
+ * when one of its suffix keys equals a stored key (and the walk reaches it: every shorter suffix
+ * is a node, or passes for one). With keys spread like random values that has probability
+ * about n / 2^64 per key probed, n the keys stored: at 10M entries, a name that probes 6 keys is
+ * falsely matched with probability 6 * 10^7 / 2^64 = 3.3e-12, about one name in 300 billion.
+ * Two distinct listed names share a key with probability about n^2 / 2^65 (2.7e-6 at 10M); the
+ * builder detects it, keeps both names and stores the key once with the union of their
+ * decisions, and says so. `check` confirms a match exactly: the host keeps every stored name
+ * and compares strings. The hash is fast, not cryptographic: with the default root, anyone can
+ * search offline for a name whose key equals a listed one (a label of 8 bytes is hashed
+ * invertibly; tests/unit/test_domtable.c crafts one), e.g. a subdomain of a blocked site
+ * colliding with an allowed entry; a secret random root makes that blind guessing at the odds
+ * above.
  */
 #ifndef BPFGUARD_MAPS_DOMAIN_H
 #define BPFGUARD_MAPS_DOMAIN_H
@@ -83,8 +94,7 @@
 #define DH_ROOT 0x6a09e667f3bcc908ull /* the key of the root: parent of a top-level label */
 #define DH_EXACT_SALT 0xbb67ae8584caa73bull /* dh_exact(S) = S ^ salt */
 #define DH_K_LABEL 0x9e3779b97f4a7c15ull /* label word mixing (2^64 / golden ratio) */
-#define DH_K_MIX1 0xff51afd7ed558ccdull /* dh_suffix: MurmurHash3's 64-bit finaliser */
-#define DH_K_MIX2 0xc4ceb9fe1a85ec53ull
+#define DH_K_MIX 0xff51afd7ed558ccdull /* dh_suffix (MurmurHash3's first finaliser constant) */
 #define DH_KEY_NONE 0ull /* an empty cuckoo slot; dh_suffix and dh_exact never return it */
 
 #ifndef __always_inline
@@ -179,18 +189,18 @@ static __always_inline __u64 dh_label_bytes(const __u8 *p, __u32 len)
 
 /*
  * The key of the suffix whose first label hashes to label and whose parent suffix has key
- * parent (the root's: DH_ROOT or the instance root). MurmurHash3's finaliser is a bijection, so
- * under one parent distinct label hashes give distinct keys. Never DH_KEY_NONE: 0 becomes 1.
+ * parent (the root's: DH_ROOT or the instance root): one multiply and an xorshift, a bijection
+ * of parent ^ label, so under one parent distinct label hashes give distinct keys. One multiply,
+ * not a full finaliser: the walk computes these one after the other, each waiting for the last
+ * (the label hashes themselves are computed side by side). The high half of the product is the
+ * best mixed: the bits that pick the bloom bits, the bloom word and the second bucket come from
+ * it, or from the low half folded with it. Never DH_KEY_NONE: 0 becomes 1.
  */
 static __always_inline __u64 dh_suffix(__u64 parent, __u64 label)
 {
-	__u64 x = parent ^ label;
+	__u64 x = (parent ^ label) * DH_K_MIX;
 
-	x ^= x >> 33;
-	x *= DH_K_MIX1;
-	x ^= x >> 33;
-	x *= DH_K_MIX2;
-	x ^= x >> 33;
+	x ^= x >> 32;
 	return x ? x : 1;
 }
 
@@ -203,11 +213,15 @@ static __always_inline __u64 dh_exact(__u64 s)
 }
 
 /*
- * The bloom filter: an array of __u64 words, a power of two of them, at least
- * DH_BLOOM_BITS_PER_KEY bits per stored key. A key sets (and a lookup tests) three bits of one
- * word, picked by three 6-bit fields of the key (bits 0..17); the word index comes from bits
- * 18 and up. False positives: 0.79 % in theory at exactly 16 bits per key; 0.72 % measured
- * over 1M keys at the 16.8 bits per key the power-of-two sizing gave (tests/unit).
+ * The bloom filter: an array of __u64 words, a power of two of them. A key has one word
+ * (dh_bloom_word: key bits 18 and up) and two masks of three bits in it:
+ *   dh_node_mask   (key bits 46..63) set for every node: every suffix of a stored name;
+ *   dh_bloom_mask  (key bits 0..17) set for every stored key (subtree and exact-only entries).
+ * The builder sizes it at DH_BLOOM_BITS_PER_KEY bits per node that is only a node and twice
+ * that per stored key (which sets both masks), so that about the same share of the bits is set
+ * as with one mask at DH_BLOOM_BITS_PER_KEY: false positives about 0.8 % per test (0.79 % in
+ * theory at exactly 16 bits per key; tests/unit measures it). A false positive costs a probe of
+ * the table (bloom mask) or one more step of the walk (node mask), never a wrong answer.
  */
 #define DH_BLOOM_BITS_PER_KEY 16
 #define DH_BLOOM_MIN_WORDS 64
@@ -215,6 +229,11 @@ static __always_inline __u64 dh_exact(__u64 s)
 static __always_inline __u64 dh_bloom_mask(__u64 key)
 {
 	return (1ull << (key & 63)) | (1ull << ((key >> 6) & 63)) | (1ull << ((key >> 12) & 63));
+}
+
+static __always_inline __u64 dh_node_mask(__u64 key)
+{
+	return (1ull << ((key >> 46) & 63)) | (1ull << ((key >> 52) & 63)) | (1ull << (key >> 58));
 }
 
 /* nwords_mask: the number of words (a power of two) minus one. */
@@ -227,6 +246,14 @@ static __always_inline __u32 dh_bloom_word(__u64 key, __u32 nwords_mask)
 static __always_inline int dh_bloom_test(__u64 word, __u64 key)
 {
 	__u64 m = dh_bloom_mask(key);
+
+	return (word & m) == m;
+}
+
+/* Might key be a node (a suffix of a stored name)? No false negatives. */
+static __always_inline int dh_node_test(__u64 word, __u64 key)
+{
+	__u64 m = dh_node_mask(key);
 
 	return (word & m) == m;
 }

@@ -12,6 +12,7 @@
 #include "domain.h"
 #include "flow.h"
 #include "iptable.h"
+#include "learn.h"
 #include "policy.h"
 
 #define PIN_DIR "/sys/fs/bpf/bpfguard"
@@ -36,6 +37,7 @@
 #define MAP_NAME_SCRATCH name_scratch
 #define MAP_TLS_FLOWS tls_flows
 #define MAP_TLS_PENDING tls_pending
+/* Addresses learned from DNS answers: MAP_LEARNED, MAP_LEARN_SLOTS, MAP_LEARN_SCRATCH (learn.h). */
 
 #define GUARD_STR_(x) #x
 #define GUARD_STR(x) GUARD_STR_(x)
@@ -202,6 +204,29 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } MAP_TLS_PENDING SEC(".maps");
+
+/* max_entries: LEARN_DEFAULT when learning is on, 1 when it is off (user/loader.c) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LEARN_DEFAULT);
+	__type(key, struct learn_key);
+	__type(value, struct learn_entry);
+} MAP_LEARNED SEC(".maps");
+
+/* max_entries: LEARN_SLOTS when learning is on, 1 when it is off */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LEARN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} MAP_LEARN_SLOTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dnsresp_walk);
+} MAP_LEARN_SCRATCH SEC(".maps");
 #endif /* __BPF__ */
 
 #endif

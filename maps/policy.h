@@ -75,7 +75,9 @@ struct run_record {
 	__u64 loaded; /* when the policy in force was loaded */
 	__u32 n_lists;
 	__u32 generation; /* policy loads since start */
-	char config[128];
+	__u32 reloads_failed; /* reloads that failed since start (the old policy stayed) */
+	__u32 failed_generation; /* the generation in force when the last one failed */
+	char config[120];
 	struct run_attach attach[RUN_MAX_ATTACH];
 };
 ABI_ASSERT_SIZE(struct run_record, 672);

@@ -24,6 +24,8 @@
  *   sni-split      the second segment of a post-quantum ClientHello (X25519MLKEM768, ~1.7 KB)
  *                  split after 1000 bytes, the SNI in the second: RST, XDP_TX
  *   http-host-miss/-hit  `GET / HTTP/1.1` with the Host header first, as curl sends it: pass / RST
+ *   tls-data       a TLS application data record to port 443 (most TCP payload): no name, the
+ *                  main program's hand-over check only (the IP rules decide: pass)
  * Cases that rewrite the frame (an answer, a reset) or need flow state cannot use repeat R: the
  * second repetition would see the answer. They are measured "fresh": BPF_PROG_TEST_RUN with
  * repeat 1, the original frame each call, C calls per run (sni-split: the first segment run
@@ -924,11 +926,12 @@ static struct bench_case *add_case(struct bench *b, const char *name, enum bench
 	return c;
 }
 
-enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_HTTP };
+enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_HTTP, NP_TLS_DATA };
 
 /*
  * A name case of the guard: qname carried by a DNS query, a ClientHello (whole, or the second
- * segment of a split post-quantum one) or an HTTP request, from 192.0.2.2 to 203.0.113.1.
+ * segment of a split post-quantum one) or an HTTP request, from 192.0.2.2 to 203.0.113.1; or a
+ * TLS data segment (qname NULL), which carries none.
  * Returns 0, or -E2BIG if a frame does not fit (a bug here).
  */
 static int add_name_case(struct bench *b, const char *name, enum name_proto np, const char *qname,
@@ -955,6 +958,19 @@ static int add_name_case(struct bench *b, const char *name, enum name_proto np, 
 		break;
 	case NP_TLS:
 		n = build_hello(payload, qname, 9, 32, &sni);
+		break;
+	case NP_TLS_DATA:
+		/*
+		 * a TLS 1.3 application data record of 200 bytes: no name, not handed over; from
+		 * another port than the hellos (sni-split leaves its flow's pending slot set)
+		 */
+		l.sport = 50124;
+		payload[0] = 0x17;
+		payload[1] = 3;
+		payload[2] = 3;
+		put16(payload + 3, 200);
+		for (n = 5; n < 205; n++)
+			payload[n] = (__u8)(n * 37);
 		break;
 	case NP_TLS_SPLIT:
 		/* the first 1000 bytes, then the rest (the SNI, after the key share) */
@@ -1407,6 +1423,9 @@ static int add_name_cases(struct bench *b)
 	if (!err)
 		err = add_name_case(b, "http-host-hit", NP_HTTP, NAME_HIT, true, XDP_TX,
 				    GC_RESET_HTTP);
+	if (!err)
+		err = add_name_case(b, "tls-data", NP_TLS_DATA, NULL, false, XDP_PASS,
+				    GC_PASS_NOMATCH);
 	if (err)
 		pr_warn("bench: a name case's frame does not fit %d bytes (a bug in bench.c)\n",
 			BENCH_PKT_MAX);

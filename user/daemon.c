@@ -36,7 +36,12 @@ static const char *const pinned_maps[] = {
 	GUARD_STR(MAP_LIST_HITS),
 	GUARD_STR(MAP_LIST_META),
 	GUARD_STR(MAP_RUN),
+	/* unless a policy needs them larger: replace_learned() */
+	GUARD_STR(MAP_LEARNED),
+	GUARD_STR(MAP_LEARN_SLOTS),
 };
+#define PIN_LEARNED 4
+#define PIN_LEARN_SLOTS 5
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -73,13 +78,25 @@ static int prog_fd_for(struct guard *skel, int kind)
 
 static struct bpf_map *pinned_map(struct guard *skel, unsigned int i)
 {
-	struct bpf_map *maps[] = { skel->maps.MAP_COUNTERS, skel->maps.MAP_LIST_HITS,
-				   skel->maps.MAP_LIST_META, skel->maps.MAP_RUN };
+	struct bpf_map *maps[] = { skel->maps.MAP_COUNTERS,  skel->maps.MAP_LIST_HITS,
+				   skel->maps.MAP_LIST_META, skel->maps.MAP_RUN,
+				   skel->maps.MAP_LEARNED,   skel->maps.MAP_LEARN_SLOTS };
 
 	return maps[i];
 }
 
-static void load_opts(const struct daemon *d, struct loader_opts *lo)
+/* Whether the pinned map at pin_fd[i] has at least n entries. */
+static bool pin_holds(const struct daemon *d, unsigned int i, __u32 n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return d->pin_fd[i] >= 0 && !bpf_obj_get_info_by_fd(d->pin_fd[i], &info, &len) &&
+	       info.max_entries >= n;
+}
+
+static void load_opts(const struct daemon *d, const struct guard_policy *pol,
+		      struct loader_opts *lo)
 {
 	*lo = (struct loader_opts)LOADER_OPTS_INIT;
 	lo->headroom = 0.1;
@@ -87,6 +104,57 @@ static void load_opts(const struct daemon *d, struct loader_opts *lo)
 	lo->reuse_list_hits_fd = d->pin_fd[1];
 	lo->reuse_list_meta_fd = d->pin_fd[2];
 	lo->reuse_run_fd = d->pin_fd[3];
+	/* the learned addresses and their filter go together, when large enough for pol */
+	if (pin_holds(d, PIN_LEARNED, loader_learn_entries(pol, lo)) &&
+	    pin_holds(d, PIN_LEARN_SLOTS, pol->learn_mask ? LEARN_SLOTS : 1)) {
+		lo->reuse_learned_fd = d->pin_fd[PIN_LEARNED];
+		lo->reuse_learn_slots_fd = d->pin_fd[PIN_LEARN_SLOTS];
+	}
+}
+
+/*
+ * The pinned learned maps are too small for the policy skel was loaded with (learning turned
+ * on by a reload, or adopted from a guard that did not learn), or missing: pin skel's instead.
+ * What the old ones held is lost; they learned nothing the new policy would use.
+ */
+static void replace_learned(struct daemon *d, struct guard *skel)
+{
+	unsigned int i;
+	char path[PATH_MAX];
+	int err;
+
+	for (i = PIN_LEARNED; i <= PIN_LEARN_SLOTS; i++) {
+		pin_path(path, sizeof(path), d->o->pin_dir, pinned_maps[i]);
+		if (d->pin_fd[i] >= 0) {
+			unlink(path);
+			close(d->pin_fd[i]);
+			d->pin_fd[i] = -1;
+		}
+		err = bpf_map__pin(pinned_map(skel, i), path);
+		if (err) {
+			pr_warn("cannot pin %s: %s (the learned addresses will not outlive this "
+				"policy; check that %s is on a bpf file system)\n",
+				path, strerror(-err), d->o->pin_dir);
+			continue;
+		}
+		d->pin_fd[i] = dup(bpf_map__fd(pinned_map(skel, i)));
+	}
+}
+
+/*
+ * Does every category of old keep its id in new? Learned addresses carry category bits: when
+ * a reload renumbers categories (a list removed or moved), those bits would name others.
+ */
+static bool same_category_ids(const struct guard_config *old, const struct guard_config *new)
+{
+	int i;
+
+	if (new->n_categories < old->n_categories)
+		return false;
+	for (i = 0; i < old->n_categories; i++)
+		if (strcmp(old->categories[i], new->categories[i]))
+			return false;
+	return true;
 }
 
 static int write_record(struct daemon *d)
@@ -384,11 +452,21 @@ static int reload(struct daemon *d)
 	if (!err)
 		err = policy_build(cfg, &diag, &pol);
 	if (!err) {
-		load_opts(d, &lo);
+		load_opts(d, pol, &lo);
+		if (lo.reuse_learned_fd >= 0 && !same_category_ids(d->cfg, cfg)) {
+			/* the learned addresses' category bits would name other categories */
+			pr_warn("reload: the categories were renumbered: the addresses learned from "
+				"DNS answers are forgotten (they are learned again from the next "
+				"answers)\n");
+			lo.reuse_learned_fd = -1;
+			lo.reuse_learn_slots_fd = -1;
+		}
 		err = loader_load(pol, &lo, &skel);
 	}
 	if (err)
 		goto fail;
+	/* the maps hold the tables now: the host copies would only double the peak */
+	policy_drop_tables(pol);
 	if (!same_interfaces(d->cfg, cfg))
 		pr_warn("reload: interface changes take effect at the next start; the new lists "
 			"apply to the current interfaces\n");
@@ -401,6 +479,8 @@ static int reload(struct daemon *d)
 			goto fail;
 		}
 	}
+	if (lo.reuse_learned_fd < 0)
+		replace_learned(d, skel);
 	guard__destroy(d->skel);
 	policy_free(d->pol);
 	config_free(d->cfg);
@@ -415,9 +495,13 @@ static int reload(struct daemon *d)
 	watch_files(d);
 	plan_fetches(d);
 	pr_warn("reloaded: %u lists, %zu IP prefixes, in %.3f s\n", pol->n_lists,
-		pol->ipt.n_prefixes, (now_ns() - t0) / 1e9);
+		pol->n_ip_prefixes, (now_ns() - t0) / 1e9);
 	return 0;
 fail:
+	/* `add`/`del` wait on the record: a failure they can see at once */
+	d->rec.reloads_failed++;
+	d->rec.failed_generation = d->rec.generation;
+	write_record(d);
 	pr_warn("reload failed (%s): the policy loaded at %s stays in force\n", strerror(-err),
 		d->rec.loaded ? ctime(&(time_t){ (time_t)d->rec.loaded }) : "start");
 	guard__destroy(skel);
@@ -604,9 +688,13 @@ int daemon_run(const struct daemon_opts *o)
 	if (policy_build(d.cfg, &diag, &d.pol))
 		goto cleanup_fds;
 
-	load_opts(&d, &lo);
+	load_opts(&d, d.pol, &lo);
 	if (loader_load(d.pol, &lo, &d.skel))
 		goto cleanup_fds;
+	policy_drop_tables(d.pol);
+	if (lo.reuse_learned_fd < 0 &&
+	    (d.pin_fd[PIN_LEARNED] >= 0 || d.pin_fd[PIN_LEARN_SLOTS] >= 0))
+		replace_learned(&d, d.skel);
 	if (pin_new_maps(&d))
 		goto cleanup_unpin;
 	d.rec.pid = (__u32)getpid();
@@ -641,7 +729,7 @@ int daemon_run(const struct daemon_opts *o)
 	for (i = 0; i < (unsigned int)d.n_ap; i++)
 		printf("%s %s (%s)", i ? "," : "", d.ap[i].ifname, attach_kind_name(d.ap[i].kind));
 	printf(" with %u lists, %zu IP prefixes (loaded in %.3f s); pins at %s%s%s\n",
-	       d.pol->n_lists, d.pol->ipt.n_prefixes, d.pol->build_ns / 1e9, o->pin_dir,
+	       d.pol->n_lists, d.pol->n_ip_prefixes, d.pol->build_ns / 1e9, o->pin_dir,
 	       d.mfd >= 0 ? "; metrics at http://" : "", d.mfd >= 0 ? d.cfg->metrics : "");
 	fflush(stdout);
 
@@ -701,11 +789,11 @@ int daemon_status(const char *pin_dir, bool json)
 	alive = rec.pid && kill((pid_t)rec.pid, 0) == 0;
 	if (json) {
 		printf("{\"running\": %s, \"pid\": %u, \"pin_dir\": \"%s\", \"config\": \"%s\", "
-		       "\"started\": %llu, \"loaded\": %llu, \"generation\": %u, \"lists\": %u, "
-		       "\"attach\": [",
+		       "\"started\": %llu, \"loaded\": %llu, \"generation\": %u, "
+		       "\"reloads_failed\": %u, \"lists\": %u, \"attach\": [",
 		       alive ? "true" : "false", rec.pid, pin_dir, rec.config,
 		       (unsigned long long)rec.started, (unsigned long long)rec.loaded,
-		       rec.generation, rec.n_lists);
+		       rec.generation, rec.reloads_failed, rec.n_lists);
 		for (i = 0; i < rec.n_attach && i < RUN_MAX_ATTACH; i++)
 			printf("%s{\"ifname\": \"%s\", \"ifindex\": %u, \"hook\": \"%s\", "
 			       "\"prog_id\": %u}",
@@ -724,6 +812,11 @@ int daemon_status(const char *pin_dir, bool json)
 		       rec.pid, rec.config);
 		printf("started %s, policy loaded %s (load #%u), %u lists, pins at %s\n", s1, s2,
 		       rec.generation, rec.n_lists, pin_dir);
+		if (rec.reloads_failed)
+			printf("%u reload%s failed since start (the last while load #%u was in "
+			       "force): see the log\n",
+			       rec.reloads_failed, rec.reloads_failed == 1 ? "" : "s",
+			       rec.failed_generation);
 		for (i = 0; i < rec.n_attach && i < RUN_MAX_ATTACH; i++)
 			printf("  %-16s ifindex %-4u %-12s prog id %u\n", rec.attach[i].ifname,
 			       rec.attach[i].ifindex, attach_kind_name(rec.attach[i].kind),

@@ -3,15 +3,16 @@
  * Builds the domain tables of maps/domain.h in host memory (see domtable.h). Adding an entry
  * hashes its name once and merges it into its record through an open-addressing index keyed by
  * the 64-bit key (names compared, so distinct names sharing a key are found). Building fills
- * the bloom filter, works out each record's leaf from its own entries, the subtree entry at
- * the same name and its ancestors (found through the bloom filter first, so most ancestor
- * probes cost no memory read), fills the cuckoo table, and sorts the records by key in place
- * for the lookups of `check`.
+ * the bloom filter (each stored key's two masks, and the node mask of every suffix above it,
+ * sized by an estimate of those suffixes), works out each record's leaf from its own entries,
+ * the subtree entry at the same name and its ancestors (found through the bloom filter first,
+ * so most ancestor probes cost no memory read), fills the cuckoo table, and sorts the records
+ * by key in place for the lookups of `check`.
  *
  * Speed: a 1M-name index is far bigger than the caches, and a lookup in it is a cache miss.
  * Adds wait DOMT_PENDING adds before merging (their slot prefetched meanwhile), and the leaves
  * are worked out LEAF_BATCH records at a time with the memory they read prefetched first: 1M
- * names add and build in about 0.5 s here (tests/unit/test_domtable.c prints it).
+ * names add and build in about 0.6 s here (tests/unit/test_domtable.c prints it).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -384,11 +385,91 @@ static bool bloom_has(const struct domtable *t, __u64 key)
 	return dh_bloom_test(t->bloom[dh_bloom_word(key, t->bloom_words - 1)], key);
 }
 
+static bool bloom_node(const struct domtable *t, __u64 key)
+{
+	return dh_node_test(t->bloom[dh_bloom_word(key, t->bloom_words - 1)], key);
+}
+
+/* ln(y) for y >= 1, without libm: 2 atanh((y - 1) / (y + 1)), halving y down to [1, 2) first. */
+static double ln_ge1(double y)
+{
+	double u, u2, term, sum = 0;
+	int halvings = 0, k;
+
+	while (y >= 2) {
+		y /= 2;
+		halvings++;
+	}
+	u = (y - 1) / (y + 1);
+	u2 = u * u;
+	term = u;
+	for (k = 1; k < 40; k += 2) {
+		sum += term / k;
+		term *= u2;
+	}
+	return 2 * sum + halvings * 0.6931471805599453;
+}
+
+/*
+ * The nodes above the stored keys (maps/domain.h, "Nodes": the proper suffixes of every stored
+ * name, and the name of an exact-only entry, whose key is not its subtree key), distinct ones
+ * estimated by linear counting: each sets one bit of a bitmap, and n distinct keys leave about
+ * m e^(-n/m) of its m bits clear. Sizes the bloom filter; a few percent off is harmless.
+ */
+static int count_inner_nodes(const struct domtable *t, size_t *out)
+{
+	__u64 keys[DH_MAX_LABELS], *bits, m, zero = 0, i;
+	__u32 offs[DH_MAX_LABELS];
+	size_t r, occ = 0;
+	int n, j;
+
+	for (r = 0; r < t->n_recs; r++) {
+		const char *name = t->names + t->recs[r].name_off;
+
+		for (i = 0; i < t->recs[r].name_len; i++)
+			occ += name[i] == '.';
+		occ += !!(t->recs[r].flags & DOMT_F_EXACT);
+	}
+	*out = 0;
+	if (!occ)
+		return 0;
+	m = pow2_at_least(2 * (__u64)occ < 4096 ? 4096 : 2 * (__u64)occ);
+	bits = calloc(m / 64, sizeof(*bits));
+	if (!bits)
+		return -ENOMEM;
+	for (r = 0; r < t->n_recs; r++) {
+		const struct dom_rec *rec = &t->recs[r];
+
+		n = stored_keys(t, rec, keys, offs);
+		for (j = rec->flags & DOMT_F_EXACT ? 0 : 1; j < n; j++) {
+			__u64 b = (keys[j] * DH_K_LABEL) >> 20 & (m - 1);
+
+			bits[b / 64] |= 1ull << (b % 64);
+		}
+	}
+	for (i = 0; i < m / 64; i++)
+		zero += 64 - (__u64)__builtin_popcountll(bits[i]);
+	free(bits);
+	*out = (size_t)((double)m * ln_ge1((double)m / (double)(zero ? zero : 1)) + 0.5);
+	return 0;
+}
+
+/*
+ * Size the bloom filter (DH_BLOOM_BITS_PER_KEY per inner node, twice that per stored key) and
+ * set both masks of every stored key and the node mask of every suffix above it.
+ */
 static int bloom_build(struct domtable *t)
 {
-	__u64 words = pow2_at_least((t->n_keys * DH_BLOOM_BITS_PER_KEY + 63) / 64);
-	size_t i;
+	__u64 keys[DH_MAX_LABELS], words;
+	__u32 offs[DH_MAX_LABELS];
+	size_t i, inner;
+	int err, n, j;
 
+	err = count_inner_nodes(t, &inner);
+	if (err)
+		return err;
+	t->n_inner = inner;
+	words = pow2_at_least(((2 * (__u64)t->n_keys + inner) * DH_BLOOM_BITS_PER_KEY + 63) / 64);
 	if (words < DH_BLOOM_MIN_WORDS)
 		words = DH_BLOOM_MIN_WORDS;
 	if (words > MAX_BUCKETS)
@@ -399,9 +480,14 @@ static int bloom_build(struct domtable *t)
 		return -ENOMEM;
 	t->bloom_words = (__u32)words;
 	for (i = 0; i < t->n_recs; i++) {
-		__u64 key = t->recs[i].key;
+		const struct dom_rec *r = &t->recs[i];
+		__u64 key = r->key;
 
 		t->bloom[dh_bloom_word(key, t->bloom_words - 1)] |= dh_bloom_mask(key);
+		n = stored_keys(t, r, keys, offs);
+		for (j = 0; j < n; j++)
+			t->bloom[dh_bloom_word(keys[j], t->bloom_words - 1)] |=
+				dh_node_mask(keys[j]);
 	}
 	return 0;
 }
@@ -886,14 +972,11 @@ const struct dom_rec *domtable_find(const struct domtable *t, const char *name, 
 	return index_find(t, key, buf, len, exact);
 }
 
-/* One probe of the kernel's lookup: bloom word, then both buckets. */
+/* One probe of the kernel's lookup: both buckets (the bloom word said the key may be there). */
 static __u32 probe(const struct domtable *t, __u64 key, struct dom_match *m)
 {
 	__u32 mask = t->n_buckets - 1, leaf;
 
-	m->bloom_probes++;
-	if (!bloom_has(t, key))
-		return DOM_LEAF_NONE;
 	m->table_probes++;
 	leaf = dom_bucket_find(&t->table[dh_bucket1(key, mask)], key);
 	if (leaf == DOM_LEAF_NONE)
@@ -901,13 +984,15 @@ static __u32 probe(const struct domtable *t, __u64 key, struct dom_match *m)
 	return leaf;
 }
 
+/* The walk of maps/domain.h ("The lookup"), step by step as bpf/lib/domain.h takes it. */
 int domtable_lookup(const struct domtable *t, const char *name, struct dom_match *m)
 {
-	__u64 keys[DH_MAX_LABELS];
-	__u32 offs[DH_MAX_LABELS];
+	__u64 keys[DH_MAX_LABELS], key = 0;
+	__u32 offs[DH_MAX_LABELS], leaf, found = DOM_LEAF_NONE;
 	char buf[NAME_BUF];
-	size_t len = strlen(name), i;
-	int n;
+	size_t len = strlen(name);
+	int n, i, at = -1;
+	bool exact = false;
 
 	memset(m, 0, sizeof(*m));
 	if (len > 0 && name[len - 1] == '.')
@@ -919,30 +1004,43 @@ int domtable_lookup(const struct domtable *t, const char *name, struct dom_match
 	m->n_labels = (__u32)n;
 	if (!t->built)
 		return 0;
-	for (i = 0; i < (size_t)n; i++) {
-		__u64 key = i == 0 ? dh_exact(keys[0]) : keys[i];
-		bool exact = i == 0;
-		__u32 leaf = probe(t, key, m);
-
-		if (leaf == DOM_LEAF_NONE && exact) {
-			exact = false;
-			key = keys[0];
-			leaf = probe(t, key, m);
-		}
-		if (leaf == DOM_LEAF_NONE)
+	for (i = n - 1; i >= 0; i--) {
+		m->bloom_probes++;
+		if (!bloom_node(t, keys[i]))
+			break;
+		if (!bloom_has(t, keys[i]))
 			continue;
-		m->leaf = leaf;
-		m->key = key;
-		m->suffix_off = offs[i];
-		m->exact_key = exact;
-		m->rec = sorted_find(t, key, m->name + offs[i], len - offs[i], exact);
-		m->key_rec = m->rec;
-		if (!m->rec) {
-			size_t j = lower_bound(t, key);
-
-			m->key_rec = j < t->n_recs && t->recs[j].key == key ? &t->recs[j] : NULL;
+		leaf = probe(t, keys[i], m);
+		if (leaf != DOM_LEAF_NONE) {
+			found = leaf;
+			key = keys[i];
+			at = i;
 		}
+	}
+	if (i < 0 && t->n_exact) {
+		m->bloom_probes++;
+		if (bloom_has(t, dh_exact(keys[0]))) {
+			leaf = probe(t, dh_exact(keys[0]), m);
+			if (leaf != DOM_LEAF_NONE) {
+				found = leaf;
+				key = dh_exact(keys[0]);
+				at = 0;
+				exact = true;
+			}
+		}
+	}
+	if (found == DOM_LEAF_NONE)
 		return 0;
+	m->leaf = found;
+	m->key = key;
+	m->suffix_off = offs[at];
+	m->exact_key = exact;
+	m->rec = sorted_find(t, key, m->name + offs[at], len - offs[at], exact);
+	m->key_rec = m->rec;
+	if (!m->rec) {
+		size_t j = lower_bound(t, key);
+
+		m->key_rec = j < t->n_recs && t->recs[j].key == key ? &t->recs[j] : NULL;
 	}
 	return 0;
 }

@@ -73,6 +73,7 @@ struct domtable {
 	struct dom_leaf *leaves; /* n_leaves, index 0 is DOM_LEAF_NONE: MAP_DOM_LEAVES */
 	__u32 n_leaves, cap_leaves;
 	size_t n_keys; /* distinct keys stored in the table */
+	size_t n_inner; /* nodes above them, estimated (maps/domain.h "Nodes"): bloom sizing */
 	unsigned int rebuilds; /* table doublings after a failed cuckoo insertion */
 	bool built;
 
@@ -122,8 +123,8 @@ struct dom_match {
 	 */
 	const struct dom_rec *rec;
 	const struct dom_rec *key_rec;
-	__u32 bloom_probes; /* keys tested against the bloom filter */
-	__u32 table_probes; /* keys that passed it and were looked up in the table */
+	__u32 bloom_probes; /* bloom words read: steps of the walk, and the exact key's */
+	__u32 table_probes; /* keys that passed the bloom filter and were looked up in the table */
 };
 
 /*

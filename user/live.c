@@ -885,7 +885,8 @@ static double since(__u64 t0)
 
 /*
  * SIGHUP the guard and wait until a load newer than gen0 shows every change, at most timeout_s.
- * Returns 0 (*gen the generation in force), -ETIMEDOUT, -ESRCH (the guard stopped), -errno.
+ * Returns 0 (*gen the generation in force), -ETIMEDOUT, -ESRCH (the guard stopped), -EIO (the
+ * guard's reload failed: the run record counts it), -errno.
  */
 static int reload_and_wait(const char *pin_dir, const struct run_record *rec0,
 			   const struct cfg_list *l, const struct change_req *r, size_t n,
@@ -922,6 +923,9 @@ static int reload_and_wait(const char *pin_dir, const struct run_record *rec0,
 				return 0;
 			}
 		}
+		/* a failed reload after our signal: no later one will come by itself */
+		if (rec.reloads_failed != rec0->reloads_failed)
+			return -EIO;
 		if (now_ns() >= deadline)
 			return -ETIMEDOUT;
 	}
@@ -1048,6 +1052,13 @@ int live_change_run(const struct live_change_opts *o)
 			"bpfguard %s: the guard (pid %u) stopped before it loaded the change: it "
 			"takes effect at the next `bpfguard run`\n",
 			cmd, rec.pid);
+	else if (err == -EIO)
+		fprintf(stderr,
+			"bpfguard %s: the guard (pid %u) could not reload, and keeps its running "
+			"policy: the reason is in its log (the output of `bpfguard run`, e.g. "
+			"journalctl -u bpfguard). The change is saved in %s/%s/%s.txt and applies at "
+			"its next successful load\n",
+			cmd, rec.pid, cfg->state_dir, CHANGES_SUBDIR, l->name);
 	else if (err == -ETIMEDOUT)
 		fprintf(stderr,
 			"bpfguard %s: the guard (pid %u) did not load the change within %u s: its "

@@ -24,28 +24,41 @@ static __u32 with_headroom(__u32 n, double headroom, __u32 min)
 	return (__u32)v;
 }
 
-/* Copy size bytes into an mmapable array map (the rest stays zero, as the kernel made it). */
+/* fill_mmap's window: what the copy adds to the process's resident memory at most. */
+#define FILL_WINDOW (8u << 20)
+
+/*
+ * Copy size bytes into an mmapable array map (the rest stays zero, as the kernel made it),
+ * through a window mapped at successive offsets: mapping the whole table at once would count
+ * it in the daemon's resident memory beside the host copy (a 100 MB table, 200 MB at peak).
+ */
 static int fill_mmap(struct bpf_map *map, const void *src, size_t size)
 {
 	size_t len = (size_t)bpf_map__max_entries(map) * bpf_map__value_size(map);
 	long page = sysconf(_SC_PAGESIZE);
+	size_t off, n;
 	void *mem;
 
 	len = (len + page - 1) / page * page;
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
-	if (mem == MAP_FAILED) {
-		int err = -errno;
-
-		pr_warn("cannot map the %s table: %s\n", bpf_map__name(map), strerror(-err));
-		return err;
-	}
 	if (size > len) {
-		munmap(mem, len);
 		pr_warn("the %s table is smaller than the policy needs\n", bpf_map__name(map));
 		return -E2BIG;
 	}
-	memcpy(mem, src, size);
-	munmap(mem, len);
+	for (off = 0; off < size; off += n) {
+		n = size - off < FILL_WINDOW ? size - off : FILL_WINDOW;
+		/* the window's length in whole pages, within the table */
+		mem = mmap(NULL, (n + page - 1) / page * page, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   bpf_map__fd(map), (off_t)off);
+		if (mem == MAP_FAILED) {
+			int err = -errno;
+
+			pr_warn("cannot map the %s table: %s\n", bpf_map__name(map),
+				strerror(-err));
+			return err;
+		}
+		memcpy(mem, (const char *)src + off, n);
+		munmap(mem, (n + page - 1) / page * page);
+	}
 	return 0;
 }
 
@@ -193,6 +206,13 @@ static void set_actions(struct guard *skel, const struct guard_actions *a)
 	memcpy((void *)ro->cfg_sinkhole6, a->sinkhole6, sizeof(a->sinkhole6));
 }
 
+__u32 loader_learn_entries(const struct guard_policy *pol, const struct loader_opts *o)
+{
+	if (!pol->learn_mask)
+		return 1; /* nothing is learned: the smallest map (the program still names it) */
+	return o && o->learn_entries ? o->learn_entries : LEARN_DEFAULT;
+}
+
 int loader_load(const struct guard_policy *pol, const struct loader_opts *o, struct guard **out)
 {
 	const struct iptable *t = &pol->ipt;
@@ -211,6 +231,7 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 	skel->rodata->cfg_has_src = t->has_src;
 	skel->rodata->cfg_has_groups = t->has_client;
 	skel->rodata->cfg_has_macs = pol->n_macs > 0;
+	skel->rodata->cfg_learn_mask = pol->learn_mask;
 	set_actions(skel, &pol->act);
 	err = bpf_map__set_max_entries(skel->maps.MAP_V4_TABLE,
 				       with_headroom(t->v4_groups, h, IPT_ROOT_GROUPS));
@@ -247,6 +268,17 @@ int loader_load(const struct guard_policy *pol, const struct loader_opts *o, str
 		err = bpf_map__reuse_fd(skel->maps.MAP_LIST_META, o->reuse_list_meta_fd);
 	if (!err && o && o->reuse_run_fd >= 0)
 		err = bpf_map__reuse_fd(skel->maps.MAP_RUN, o->reuse_run_fd);
+	/* a reused learned map keeps its size (bpf_map__reuse_fd takes the map's own) */
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.MAP_LEARNED,
+					       loader_learn_entries(pol, o));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.MAP_LEARN_SLOTS,
+					       pol->learn_mask ? LEARN_SLOTS : 1);
+	if (!err && o && o->reuse_learned_fd >= 0)
+		err = bpf_map__reuse_fd(skel->maps.MAP_LEARNED, o->reuse_learned_fd);
+	if (!err && o && o->reuse_learn_slots_fd >= 0)
+		err = bpf_map__reuse_fd(skel->maps.MAP_LEARN_SLOTS, o->reuse_learn_slots_fd);
 	if (err) {
 		pr_warn("cannot size the BPF maps: %s\n", strerror(-err));
 		goto cleanup;

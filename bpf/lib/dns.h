@@ -16,7 +16,9 @@
  *                      reserved label type in the QNAME), PASS_NAME_TOO_LONG, PASS_NAME_TRUNCATED
  *                      (the message ends inside the name or its QTYPE/QCLASS)
  *   The kernel runs the same steps: dns_check_header() on the packet, a copy of the bytes from
- *   the QNAME on into the scratch buffer (at most DNS_COPY_MAX), dns_question() on the copy.
+ *   the QNAME on into the scratch buffer (at most DNS_COPY_MAX), dns_question() on the copy;
+ *   or, when those bytes are all in the packet's linear data, dns_name_scan() on the packet in
+ *   place (no copy), falling back to the copy for any name it does not accept.
  */
 #ifndef BPFGUARD_BPF_LIB_DNS_H
 #define BPFGUARD_BPF_LIB_DNS_H
@@ -113,6 +115,91 @@ PARSE_FN int dns_question(struct name_buf *nb, __u32 avail, struct dns_query *q)
 	q->qtype = (__u16)(nb->b[at] << 8 | nb->b[at + 1]);
 	q->qclass = (__u16)(nb->b[at + 2] << 8 | nb->b[at + 3]);
 	return 0;
+}
+
+/* Offsets into a DNS message that the fast path reads at: below the longest question's end. */
+#define DNS_SCAN_OFF_MAX 0x1ff
+/*
+ * dh_label() of the len bytes (1..63) at msg + off, read in place (end: the end of what may be
+ * read), lowered word by word: the whole words, then the last part of a word as the 8 bytes
+ * that end the label, shifted down (so no byte past the label is read; those 8 bytes start
+ * after msg for a label of the question, which follows the 12-byte header). Returns 0 with *h,
+ * or -1 if a read would pass end.
+ */
+PARSE_FN int dns_label_hash(const __u8 *msg, const void *end, __u32 off, __u32 len, __u64 *h)
+{
+	__u64 x = len, w;
+	__u32 i, o, full = len >> 3, r = len & 7;
+	const __u8 *p;
+
+	for (i = 0; i < NAME_LABEL_MAX / 8; i++) {
+		if (i >= full)
+			break;
+		o = off + i * 8;
+		NAME_CLAMP(o, DNS_SCAN_OFF_MAX);
+		p = msg + o;
+		if (p + 8 > (const __u8 *)end)
+			return -1;
+		w = dh_lower8(name_load64(p));
+		x = (x ^ w) * DH_K_LABEL;
+		x ^= x >> 29;
+	}
+	if (r) {
+		o = off + len - 8;
+		NAME_CLAMP(o, DNS_SCAN_OFF_MAX);
+		p = msg + o;
+		if (p + 8 > (const __u8 *)end)
+			return -1;
+		w = dh_lower8(name_load64(p)) >> ((8 - r) * 8);
+		x = (x ^ w) * DH_K_LABEL;
+		x ^= x >> 29;
+	}
+	*h = x;
+	return 0;
+}
+
+/*
+ * dns_question()'s name step for the kernel's fast path, read in place: the QNAME at msg + 12,
+ * with avail bytes of the message from there on (all of them before end, which the caller
+ * checked: the copy path would have copied them). Records the labels in nb as name_from_wire()
+ * does (dot[], labels, len, wire; b[] is not written: the lookup hashes the labels in place,
+ * dns_label_hash()) and returns the wire length, or -1 for any name dns_question() would not
+ * accept (a compression pointer or reserved label type, a name past 255 bytes or past avail,
+ * QTYPE and QCLASS cut): the caller then takes the copy path, whose counter is the reference.
+ * So both paths agree on every name; the host tests compare them.
+ *
+ * Speed: the labels are a chain (each length byte says where the next one is), one dependent
+ * load per label, nothing else on it: the labels are hashed only as far as the lookup walks.
+ */
+PARSE_FN int dns_name_scan(const __u8 *msg, const void *end, __u32 avail, struct name_buf *nb)
+{
+	const __u8 *qname = msg + sizeof(struct hdr_dns), *p = qname;
+	__u32 i, pos;
+
+	if (avail > DNS_COPY_MAX)
+		return -1;
+	for (i = 0; i < NAME_MAX_LABELS + 1; i++) {
+		__u32 l;
+
+		pos = (__u32)(p - qname);
+		if (pos >= avail || p + 1 > (const __u8 *)end)
+			return -1;
+		l = *p;
+		if (l == 0)
+			break;
+		if (l & 0xc0)
+			return -1;
+		nb->dot[i & NAME_MAX_LABELS] = (__u8)pos;
+		p += l + 1;
+	}
+	pos = (__u32)(p - qname);
+	/* the wire form is at most 255 bytes (128 labels need 256), QTYPE and QCLASS follow */
+	if (i > NAME_MAX_LABELS || pos >= NAME_MAX_WIRE || pos + 1 + 4 > avail)
+		return -1;
+	nb->labels = (__u16)i;
+	nb->len = (__u16)(pos ? pos - 1 : 0);
+	nb->wire = (__u16)(pos + 1);
+	return (int)NAME_LAUNDER(nb->wire);
 }
 
 /*

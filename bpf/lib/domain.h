@@ -4,14 +4,15 @@
  * built by user/domtable.c, whose domtable_lookup() is the host twin of dom_lookup() here.
  * BPF only; included by bpf/lib/names.h after maps/guard_maps.h.
  *
- * One pass over the labels, right to left: the suffix key S of each suffix (dh_label, in the
- * form of name_label_hash(), and dh_suffix, from the scratch buffer), probed as soon as it is
- * known, least specific first; a key found overrides what a less specific one found, so the
- * most specific match decides, as domtable_lookup()'s most-specific-first probing does. The
- * whole name's exact-only key is probed last (when the tables hold one: DOM_CFG_F_EXACT): it
- * beats the subtree key at the same name. A
- * probe reads one bloom word; only when all three bits of the key are set does it read the
- * two cuckoo buckets.
+ * The walk of maps/domain.h ("The lookup"): from the top-level label leftwards, the suffix key S
+ * of each suffix (dh_label, in the form of name_label_hash(), and dh_suffix, from the scratch
+ * buffer), its bloom word read as soon as S is known: a key whose node bits are not all set
+ * ends the walk (nothing longer can be listed), one whose key bits are all set is probed in the
+ * cuckoo table, and a key found overrides what a less specific one found, so the most specific
+ * match decides. The whole name's exact-only key is probed last (when the tables hold one:
+ * DOM_CFG_F_EXACT, and the walk reached the whole name): it beats the subtree key at the same
+ * name. A name that matches nothing usually costs two steps: its top-level label (a node when
+ * anything is listed under it), then a second-level name that is not one.
  */
 #ifndef BPFGUARD_BPF_LIB_DOMAIN_H
 #define BPFGUARD_BPF_LIB_DOMAIN_H
@@ -20,19 +21,15 @@
 #ifndef BPFGUARD_MAPS_GUARD_MAPS_H
 #error "bpf/guard.bpf.c includes maps/guard_maps.h (the map definitions) before this header"
 #endif
+#include "bpf/lib/dns.h"
 #include "bpf/lib/name.h"
 
-/* The leaf of key, or DOM_LEAF_NONE (bloom_mask, bucket_mask: struct dom_config's). */
-static __always_inline __u32 dom_probe(__u32 bloom_mask, __u32 bucket_mask, __u64 key)
+/* The leaf of key in the cuckoo table, or DOM_LEAF_NONE (bucket_mask: struct dom_config's). */
+static __always_inline __u32 dom_table_find(__u32 bucket_mask, __u64 key)
 {
 	const struct dom_bucket *b;
-	const __u64 *word;
 	__u32 idx, leaf;
 
-	idx = dh_bloom_word(key, bloom_mask);
-	word = bpf_map_lookup_elem(&MAP_DOM_BLOOM, &idx);
-	if (!word || !dh_bloom_test(*word, key))
-		return DOM_LEAF_NONE;
 	idx = dh_bucket1(key, bucket_mask);
 	b = bpf_map_lookup_elem(&MAP_DOM_TABLE, &idx);
 	if (b) {
@@ -45,21 +42,42 @@ static __always_inline __u32 dom_probe(__u32 bloom_mask, __u32 bucket_mask, __u6
 	return b ? dom_bucket_find(b, key) : DOM_LEAF_NONE;
 }
 
+/* The bloom word of key (0 when the map has none there: no node, no key). */
+static __always_inline __u64 dom_bloom_word(__u32 bloom_mask, __u64 key)
+{
+	__u32 idx = dh_bloom_word(key, bloom_mask);
+	const __u64 *word = bpf_map_lookup_elem(&MAP_DOM_BLOOM, &idx);
+
+	return word ? *word : 0;
+}
+
 /*
- * Look up the name in nb (dotted, lower case, dots recorded: bpf/lib/name.h). Sets
- * nb->match_leaf (DOM_LEAF_NONE: nothing matched), match_label, match_exact. Returns 0, or
- * -counter for a name the lookup cannot examine: PASS_NAME_MALFORMED (an empty label),
- * PASS_NAME_TOO_LONG (a label over 63 bytes). A name without labels (the root) matches nothing.
- *
- * Verifier notes: the label loop runs at most DH_MAX_LABELS times with dh_label's word loop
- * (DH_LABEL_WORDS) inside; what a probe finds goes to the scratch map, not to registers, so
- * the states after the loop do not differ by the iteration that matched.
+ * Levels the walk takes over a name in the packet (deeper, the DNS fast path leaves the name
+ * to the copy path, where the walk goes to DH_MAX_LABELS): a bound for the verifier, which
+ * checks every level with the label hash's word loop inside.
  */
-static __always_inline int dom_lookup(struct name_buf *nb)
+#define DOM_PKT_LEVELS 16
+
+/*
+ * The walk over the name in nb (dots recorded: bpf/lib/name.h), whose labels are all
+ * 1..DH_MAX_LABEL bytes (a DNS name by construction, a text name checked by
+ * name_check_labels()). The labels' bytes are in nb->b, or, when msg is not NULL, in the
+ * packet: the DNS message at msg (the QNAME at msg + 12: dns_name_scan()), end the packet's
+ * end; any case, each word is lowered as it is hashed. Sets nb->match_leaf (DOM_LEAF_NONE:
+ * nothing matched), match_label, match_exact. Returns 0, or -counter for a label the walk
+ * cannot hash (PASS_NAME_MALFORMED, PASS_NAME_TOO_LONG, PASS_NAME_TRUNCATED: checked before,
+ * so not expected). A name without labels (the root) matches nothing.
+ *
+ * Verifier notes: the walk runs at most DH_MAX_LABELS times with the label hash's word loop
+ * inside; what a probe finds goes to the scratch map, not to registers, so the states after the
+ * loop do not differ by the iteration that matched.
+ */
+static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const void *end)
 {
 	const struct dom_config *dc;
-	__u32 zero = 0, i, n = nb->labels, end = (__u32)nb->len + 1, bloom_mask, bucket_mask, exact;
-	__u64 s;
+	__u32 zero = 0, i, n = nb->labels, last = (__u32)nb->len + 1, bloom_mask, bucket_mask,
+	      exact;
+	__u64 s, w, h;
 
 	nb->match_leaf = DOM_LEAF_NONE;
 	nb->match_label = 0;
@@ -71,38 +89,64 @@ static __always_inline int dom_lookup(struct name_buf *nb)
 	bloom_mask = dc->bloom_mask;
 	bucket_mask = dc->bucket_mask;
 	exact = dc->flags & DOM_CFG_F_EXACT;
-	for (i = 0; i < DH_MAX_LABELS; i++) {
+	for (i = 0; i < (msg ? DOM_PKT_LEVELS : DH_MAX_LABELS); i++) {
 		__u32 li, start, len, leaf;
 
 		if (i >= n)
 			break;
 		li = (n - 1 - i) & DH_MAX_LABELS;
 		start = (__u32)nb->dot[li] + 1;
-		len = end - start;
+		len = last - start;
 		if (len == 0 || len > 0xffff)
 			return NAME_ERR(PASS_NAME_MALFORMED);
 		if (len > DH_MAX_LABEL)
 			return NAME_ERR(PASS_NAME_TOO_LONG);
-		NAME_CLAMP(start, DH_SCRATCH_LABEL_MAX);
-		s = dh_suffix(s, name_label_hash(nb->b + start, len));
-		leaf = dom_probe(bloom_mask, bucket_mask, s);
-		if (leaf != DOM_LEAF_NONE) {
-			nb->match_leaf = leaf;
-			nb->match_label = (__u16)li;
-		}
 		/* the next label (to the left) ends at this one's dot */
-		end = start - 1;
+		last = start - 1;
+		if (msg) {
+			/* the hash's own copy of the length: see dns_name_scan() */
+			NAME_CLAMP(len, DH_MAX_LABEL);
+			if (dns_label_hash(msg, end, sizeof(struct hdr_dns) + start, len, &h))
+				return NAME_ERR(PASS_NAME_TRUNCATED);
+		} else {
+			NAME_CLAMP(start, DH_SCRATCH_LABEL_MAX);
+			h = name_label_hash(nb->b + start, len);
+		}
+		s = dh_suffix(s, h);
+		w = dom_bloom_word(bloom_mask, s);
+		/* not a node: no listed name ends with this suffix, nor with a longer one */
+		if (!dh_node_test(w, s))
+			return 0;
+		if (dh_bloom_test(w, s)) {
+			leaf = dom_table_find(bucket_mask, s);
+			if (leaf != DOM_LEAF_NONE) {
+				nb->match_leaf = leaf;
+				nb->match_label = (__u16)li;
+			}
+		}
 	}
+	/* in the packet, a walk deeper than DOM_PKT_LEVELS: the caller takes the copy path */
+	if (i < n)
+		return NAME_ERR(PASS_NAME_TOO_LONG);
 	/* the whole name's exact-only key: it beats the subtree key at the same name */
 	if (!exact)
 		return 0;
-	i = dom_probe(bloom_mask, bucket_mask, dh_exact(s));
+	s = dh_exact(s);
+	if (!dh_bloom_test(dom_bloom_word(bloom_mask, s), s))
+		return 0;
+	i = dom_table_find(bucket_mask, s);
 	if (i != DOM_LEAF_NONE) {
 		nb->match_leaf = i;
 		nb->match_label = 0;
 		nb->match_exact = 1;
 	}
 	return 0;
+}
+
+/* The walk over the name in nb->b (text names, and DNS names copied: see dom_walk()). */
+static __always_inline int dom_lookup(struct name_buf *nb)
+{
+	return dom_walk(nb, NULL, NULL);
 }
 
 #endif

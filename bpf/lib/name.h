@@ -13,12 +13,13 @@
  *                                dots. Returns 0 or -counter.
  *   name_lower(nb)               ASCII lower case, a word at a time (dh_lower8, maps/domain.h);
  *                                zeroes the bytes after the name to the end of its last word.
+ *   name_check_labels(nb)        every label of a text name 1..63 bytes. Returns 0 or -counter.
  * -counter is the negated verdict counter of maps/counters.h that the packet is then counted
  * under: PASS_NAME_TOO_LONG (over 253 characters or 127 labels), PASS_NAME_TRUNCATED (the copy
  * ends inside the name), PASS_NAME_MALFORMED (text form: empty, or more dots than 127 labels
  * allow), PASS_DNS_MALFORMED (a compression pointer or reserved label type in wire form).
- * Empty labels and labels over 63 characters in text form are refused by the lookup
- * (bpf/lib/domain.h), which walks the labels anyway.
+ * Empty labels and labels over 63 characters in text form are refused by
+ * name_check_labels(nb), which the kernel runs before the lookup (bpf/lib/domain.h).
  *
  * Verifier notes: the walks use constant-bound loops whose bodies have no branch that leaves a
  * different constant in a register the next iteration reads, so the verifier sees one state
@@ -158,7 +159,7 @@ PARSE_FN int name_from_wire(struct name_buf *nb, __u32 avail)
  * Text form (SNI, Host): b[1..len] holds the name as copied. One trailing dot is dropped (an
  * absolute name); the dots are recorded. Returns 0 or -counter: PASS_NAME_TOO_LONG (over 253
  * characters), PASS_NAME_MALFORMED (empty, more dots than labels allow). Label lengths are
- * checked by the lookup (domain.h), which walks them anyway.
+ * checked by name_check_labels().
  *
  * Verifier workaround: the label count lives in nb->labels (map memory), not in a register: a
  * register would hold a different number on every path through the dots, and the verifier
@@ -202,6 +203,32 @@ PARSE_FN int name_from_dotted(struct name_buf *nb, __u32 len)
 		}
 	}
 	nb->len = (__u16)len;
+	return 0;
+}
+
+/*
+ * Every label of a text name (its dots recorded by name_from_dotted) 1..NAME_LABEL_MAX bytes?
+ * Right to left, the first bad label decides. Returns 0, -PASS_NAME_MALFORMED (an empty label)
+ * or -PASS_NAME_TOO_LONG (a label over 63 bytes): the domain lookup walks only as far as the
+ * tables hold a suffix, so the whole name is checked here, before it.
+ */
+PARSE_FN int name_check_labels(const struct name_buf *nb)
+{
+	__u32 i, n = nb->labels, end = (__u32)nb->len + 1;
+
+	for (i = 0; i < NAME_MAX_LABELS; i++) {
+		__u32 start, len;
+
+		if (i >= n)
+			break;
+		start = (__u32)nb->dot[(n - 1 - i) & NAME_MAX_LABELS] + 1;
+		len = end - start;
+		if (len == 0 || len > 0xffff)
+			return NAME_ERR(PASS_NAME_MALFORMED);
+		if (len > NAME_LABEL_MAX)
+			return NAME_ERR(PASS_NAME_TOO_LONG);
+		end = start - 1;
+	}
 	return 0;
 }
 

@@ -10,9 +10,11 @@
  * The main program hands a packet over (names_hand_over) when it may carry a name: a TCP
  * segment with data that starts like a TLS handshake or an HTTP request, goes to port 53, or
  * belongs to a followed flow; a UDP datagram to port 53. Every other packet stays in the main
- * program, which decides by IP rules as it did before this stage existed. For a packet handed
- * over, guard_names_xdp/_skb decide everything, IP rules first (an IP drop wins), and count
- * exactly one verdict:
+ * program, which decides by IP rules as it did before this stage existed. While learning
+ * (cfg_learn_mask, bpf/lib/learn.h), a UDP datagram from port 53 comes too: a DNS response
+ * whose addresses may be learned (names_dns_learn; it passes by the IP decision). For a packet
+ * handed over, guard_names_xdp/_skb decide everything, IP rules first (an IP drop, or a drop by
+ * a learned destination, wins), and count exactly one verdict:
  *   a blocked category matched        DROP_DNS / ANSWER_DNS_* / DROP_DNS_TCP / RESET_DNS_TCP /
  *                                      DROP_SNI / RESET_SNI / DROP_HTTP / RESET_HTTP
  *   an allow entry matched             PASS_DOMAIN_ALLOW (an IP allow does not exempt a name;
@@ -86,7 +88,7 @@ __noinline int guard_dns_name(struct name_buf *nb, __u32 avail, struct dns_query
 	return guard_dom_lookup(nb);
 }
 
-/* A text name (SNI, Host) of len bytes copied into nb->b[1..]: dots, lower case, looked up. */
+/* A text name (SNI, Host) of len bytes copied into nb->b[1..]: dots, labels checked, looked up. */
 __noinline int guard_text_name(struct name_buf *nb, __u32 len)
 {
 	int ret;
@@ -94,6 +96,8 @@ __noinline int guard_text_name(struct name_buf *nb, __u32 len)
 	if (!nb)
 		return NAME_ERR(PASS_NAME_MALFORMED);
 	ret = name_from_dotted(nb, len);
+	if (!ret)
+		ret = name_check_labels(nb);
 	if (ret)
 		return ret;
 	return guard_dom_lookup(nb);
@@ -101,6 +105,50 @@ __noinline int guard_text_name(struct name_buf *nb, __u32 len)
 
 /* Payload offsets the walks take: far more than any headers (the parse allows < 4 KB). */
 #define NAMES_OFF_MAX 0x3fff
+
+/*
+ * A DNS question read in place (per program type): the message at frame offset msg_off, avail
+ * bytes of it from the QNAME on, which must all be in the linear data. dns_name_scan() records
+ * the labels in sc->nb, sc->q gets the question's wire length, QTYPE and QCLASS, and the walk
+ * (bpf/lib/domain.h) hashes the labels it needs from the packet: no copy. Returns 0
+ * (nb->match_*), or DNS_FAST_COPY for anything else (bytes outside the linear data, a name
+ * the scan does not accept): the caller then copies the question and runs guard_dns_name(),
+ * the reference.
+ */
+#define DNS_FAST_COPY 1
+#define NAMES_DNS_FAST(sfx, ctx_type)                                                              \
+	__noinline int guard_dns_fast_##sfx(ctx_type *ctx, struct name_scratch *sc, __u32 msg_off, \
+					    __u32 avail)                                           \
+	{                                                                                          \
+		const __u8 *data = (const __u8 *)(long)ctx->data;                                  \
+		const __u8 *end = (const __u8 *)(long)ctx->data_end;                               \
+		const __u8 *msg, *qt;                                                              \
+		__u32 at;                                                                          \
+		int wire;                                                                          \
+                                                                                                   \
+		if (!sc || msg_off > NAMES_OFF_MAX || avail > DNS_COPY_MAX)                        \
+			return DNS_FAST_COPY;                                                      \
+		NAME_CLAMP(msg_off, NAMES_OFF_MAX);                                                \
+		NAME_CLAMP(avail, 0x1ff);                                                          \
+		msg = data + msg_off;                                                              \
+		if (msg + sizeof(struct hdr_dns) + avail > end)                                    \
+			return DNS_FAST_COPY;                                                      \
+		wire = dns_name_scan(msg, end, avail, &sc->nb);                                    \
+		if (wire < 0)                                                                      \
+			return DNS_FAST_COPY;                                                      \
+		at = (__u32)wire;                                                                  \
+		NAME_CLAMP(at, 0xff);                                                              \
+		qt = msg + sizeof(struct hdr_dns) + at;                                            \
+		if (qt + 4 > end)                                                                  \
+			return DNS_FAST_COPY;                                                      \
+		sc->q.wire = (__u16)at;                                                            \
+		sc->q.qtype = (__u16)(qt[0] << 8 | qt[1]);                                         \
+		sc->q.qclass = (__u16)(qt[2] << 8 | qt[3]);                                        \
+		return dom_walk(&sc->nb, msg, end) ? DNS_FAST_COPY : 0;                            \
+	}
+
+NAMES_DNS_FAST(xdp, struct xdp_md)
+NAMES_DNS_FAST(skb, struct __sk_buff)
 
 /*
  * The HTTP request copied into sc->http (n bytes, zero-padded): method, target, Host line
@@ -254,9 +302,17 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 	if (n > DNS_COPY_MAX)
 		n = DNS_COPY_MAX;
 	NAME_CLAMP(n, 0x1ff);
-	if (n == 0 || guard_load(pc, msg_off + sizeof(struct hdr_dns), sc->nb.b, n))
-		return guard_pass(pc, GC_PASS_NAME_TRUNCATED);
-	c = name_judge(pc, &sc->nb, guard_dns_name(&sc->nb, n, q));
+	if (pc->hook == GUARD_HOOK_XDP)
+		ret = guard_dns_fast_xdp(pc->ctx, sc, msg_off, n);
+	else
+		ret = guard_dns_fast_skb(pc->ctx, sc, msg_off, n);
+	/* and the trace's match is named from the copy in the scratch (user/replay.c) */
+	if (ret || (cfg_trace && sc->nb.match_leaf != DOM_LEAF_NONE)) {
+		if (n == 0 || guard_load(pc, msg_off + sizeof(struct hdr_dns), sc->nb.b, n))
+			return guard_pass(pc, GC_PASS_NAME_TRUNCATED);
+		ret = guard_dns_name(&sc->nb, n, q);
+	}
+	c = name_judge(pc, &sc->nb, ret);
 	if (c != NAME_BLOCK)
 		return names_pass(pc, c);
 	if (source == NAME_SRC_DNS_TCP)
@@ -317,6 +373,55 @@ static __always_inline int names_dns_tcp(struct pkt_ctx *pc, struct name_scratch
 	return names_dns(pc, sc, k->payload_off + 2, mlen, NAME_SRC_DNS_TCP);
 }
 
+/*
+ * A DNS response from UDP port 53 (handed over only when cfg_learn_mask is set): when its
+ * question names a domain entry of a learned category, the addresses it gives are learned
+ * (bpf/lib/learn.h). Returns -1: the response itself passes by the IP decision.
+ */
+static __always_inline int names_dns_learn(struct pkt_ctx *pc, struct name_scratch *sc)
+{
+	const struct name_pkt *k = &sc->pkt;
+	const __u8 *msg = names_payload(pc, k), *udp;
+	__u32 off = k->payload_off, plen = k->plen, n, len, leaf;
+	const struct dom_leaf *l;
+	__u16 ancount = 0;
+	__u64 cats;
+
+	pc->source = NAME_SRC_DNS_UDP;
+	if (dnsresp_check_header(msg, pc->data_end, &ancount))
+		return -1;
+	/* the message's length by the UDP header (before it): a first fragment holds less */
+	n = off - sizeof(struct hdr_udp);
+	NAME_CLAMP(n, NAMES_OFF_MAX);
+	udp = (const __u8 *)pc->data + n;
+	if (udp + sizeof(struct hdr_udp) > (const __u8 *)pc->data_end)
+		return -1;
+	len = parse_ntohs(((const struct hdr_udp *)udp)->len);
+	len = len > sizeof(struct hdr_udp) ? len - sizeof(struct hdr_udp) : 0;
+	if (plen > len)
+		plen = len; /* Ethernet padding */
+	if (plen < sizeof(struct hdr_dns) + 1)
+		return -1;
+	n = plen - sizeof(struct hdr_dns);
+	if (n > DNS_COPY_MAX)
+		n = DNS_COPY_MAX;
+	NAME_CLAMP(n, 0x1ff);
+	if (n == 0 || guard_load(pc, off + sizeof(struct hdr_dns), sc->nb.b, n))
+		return -1;
+	if (guard_dns_name(&sc->nb, n, &sc->q))
+		return -1;
+	leaf = sc->nb.match_leaf;
+	if (leaf == DOM_LEAF_NONE)
+		return -1;
+	l = bpf_map_lookup_elem(&MAP_DOM_LEAVES, &leaf);
+	if (!l)
+		return -1;
+	cats = l->block_cats & cfg_learn_mask;
+	if (cats)
+		learn_response(pc, off, len, plen, ancount, sc->q.wire, cats);
+	return -1;
+}
+
 /* --- TLS: first segments and followed flows --- */
 
 /* The flow's tls_pending slot: a hash of the addresses and ports. */
@@ -330,6 +435,25 @@ static __always_inline __u32 flow_slot_of(const struct name_pkt *k)
 		     ((__u64)s[3] << 32 | d[3]) * 7;
 	h *= 0x9e3779b97f4a7c15ull;
 	return (__u32)(h >> 48) & (FLOW_PENDING_SLOTS - 1);
+}
+
+/* The flow key of the packet in sc->pkt, into sc->key. */
+static __always_inline void names_flow_key(struct name_scratch *sc)
+{
+	const struct name_pkt *k = &sc->pkt;
+	struct flow_key *fk = &sc->key;
+
+	__builtin_memset(fk, 0, sizeof(*fk));
+	if (k->family == 4) {
+		__builtin_memcpy(fk->saddr, k->saddr, 4);
+		__builtin_memcpy(fk->daddr, k->daddr, 4);
+	} else {
+		__builtin_memcpy(fk->saddr, k->saddr, 16);
+		__builtin_memcpy(fk->daddr, k->daddr, 16);
+	}
+	fk->sport = bpf_htons(k->sport);
+	fk->dport = bpf_htons(k->dport);
+	fk->family = k->family;
 }
 
 /*
@@ -391,6 +515,8 @@ static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc
 			f->expires = now + FLOW_TLS_TIMEOUT_NS;
 			return guard_pass(pc, GC_PASS_TLS_PENDING);
 		}
+		/* a new record: its key (a followed flow's was made to find it) */
+		names_flow_key(sc);
 		sc->ft.next_seq = k->seq + k->plen;
 		sc->ft.pad = 0;
 		sc->ft.expires = now + FLOW_TLS_TIMEOUT_NS;
@@ -429,7 +555,7 @@ static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc
 	NAME_CLAMP(len, 0xff);
 	if (len == 0)
 		return guard_pass(pc, GC_PASS_TLS_MALFORMED);
-	if (f) {
+	if (f && before) {
 		/* all 256 bytes, whatever before says: no exit by length, one verifier state */
 #pragma unroll
 		for (i = 0; i < 32; i++)
@@ -515,32 +641,15 @@ enum names_kind {
 	NAMES_TLS_FIRST = 3,
 	NAMES_TLS_NEXT = 4,
 	NAMES_HTTP = 5,
+	NAMES_DNS_RESP = 6, /* a DNS response (UDP from port 53): learning (bpf/lib/learn.h) */
 };
 
-/* The flow key of the packet in sc->pkt, into sc->key. */
-static __always_inline void names_flow_key(struct name_scratch *sc)
-{
-	const struct name_pkt *k = &sc->pkt;
-	struct flow_key *fk = &sc->key;
-
-	__builtin_memset(fk, 0, sizeof(*fk));
-	if (k->family == 4) {
-		__builtin_memcpy(fk->saddr, k->saddr, 4);
-		__builtin_memcpy(fk->daddr, k->daddr, 4);
-	} else {
-		__builtin_memcpy(fk->saddr, k->saddr, 16);
-		__builtin_memcpy(fk->daddr, k->daddr, 16);
-	}
-	fk->sport = bpf_htons(k->sport);
-	fk->dport = bpf_htons(k->dport);
-	fk->family = k->family;
-}
-
 /*
- * Which name the packet in sc->pkt carries (enum names_kind). A UDP datagram (to port 53): a
- * DNS query. A TCP segment: the next of a followed ClientHello (its flow's tls_pending slot
- * holds a future time and tls_flows its record: *f), the first of one (22, 3.x, a ClientHello),
- * DNS (to port 53), an HTTP request (a method), or none of them (most segments).
+ * Which name the packet in sc->pkt carries (enum names_kind). A UDP datagram: a DNS query (to
+ * port 53), else a DNS response (from port 53, when learning). A TCP segment: the next of a
+ * followed ClientHello (its flow's tls_pending slot holds a future time and tls_flows its
+ * record: *f), the first of one (22, 3.x, a ClientHello), DNS (to port 53), an HTTP request
+ * (a method), or none of them (most segments).
  */
 static __always_inline __u32 names_kind_of(struct pkt_ctx *pc, struct name_scratch *sc,
 					   struct flow_tls **f)
@@ -551,7 +660,7 @@ static __always_inline __u32 names_kind_of(struct pkt_ctx *pc, struct name_scrat
 	__u64 *exp;
 
 	if (k->l4_proto == PARSE_IPPROTO_UDP)
-		return NAMES_DNS_UDP;
+		return k->dport == DNS_PORT ? NAMES_DNS_UDP : NAMES_DNS_RESP;
 	slot = flow_slot_of(k);
 	sc->pkt.slot = slot;
 	exp = bpf_map_lookup_elem(&MAP_TLS_PENDING, &slot);
@@ -566,10 +675,8 @@ static __always_inline __u32 names_kind_of(struct pkt_ctx *pc, struct name_scrat
 			*exp = 0;
 		}
 	}
-	if (tls_looks_like_hello(p, pc->data_end, k->plen)) {
-		names_flow_key(sc);
+	if (tls_looks_like_hello(p, pc->data_end, k->plen))
 		return NAMES_TLS_FIRST;
-	}
 	if (k->dport == DNS_PORT)
 		return NAMES_DNS_TCP;
 	if (p + 8 <= (const __u8 *)pc->data_end && http_method_len(name_load64(p)))
@@ -602,6 +709,8 @@ static __always_inline int names_run(struct pkt_ctx *pc, struct name_scratch *sc
 		ret = names_tls_next(pc, sc, f);
 	else if (kind == NAMES_HTTP)
 		ret = names_http(pc, sc);
+	else if (cfg_learn_mask && kind == NAMES_DNS_RESP)
+		ret = names_dns_learn(pc, sc);
 	else
 		ret = -1;
 	if (ret >= 0)
@@ -752,10 +861,15 @@ static __always_inline int names_tcp_may(struct pkt_ctx *pc, const struct parse_
 
 	if (r->dport == DNS_PORT)
 		return 1;
-	if (p + 2 <= (const __u8 *)pc->data_end) {
+	if (p + 1 <= (const __u8 *)pc->data_end) {
 		c = p[0];
-		/* a one-byte first segment (an evasion trick) has padding, not data, in p[1] */
-		if (c == TLS_CONTENT_HANDSHAKE && (p[1] == 3 || plen == 1))
+		/*
+		 * A one-byte first segment (an evasion trick) may end the frame (no Ethernet
+		 * padding: a frame on a veth, a capture): p[1] is not read then; with padding,
+		 * p[1] is padding, not data.
+		 */
+		if (c == TLS_CONTENT_HANDSHAKE &&
+		    (plen == 1 || (p + 2 <= (const __u8 *)pc->data_end && p[1] == 3)))
 			return 1;
 		if (c >= 'C' && c <= 'T' && ((NAMES_METHOD_LETTERS >> (c - 'C')) & 1))
 			return 1;
@@ -767,10 +881,11 @@ static __always_inline int names_tcp_may(struct pkt_ctx *pc, const struct parse_
 
 /*
  * In the main program, after the parse: does the packet go to the name stage? A TCP segment
- * with data, a UDP datagram to port 53. The L4 data's length is the IP header's say (a frame
- * may carry Ethernet padding: a bare ACK is 54 bytes in a 60-byte frame), the frame's when
- * the header does not say. Sets the arguments of guard_names_*() (names_entry()). Returns 1
- * to hand it over, else 0: the IP rules decide in the main program, as before.
+ * with data, a UDP datagram to port 53 (or from it, when learning). The L4 data's length is
+ * the IP header's say (a frame may carry Ethernet padding: a bare ACK is 54 bytes in a 60-byte
+ * frame), the frame's when the header does not say. Sets the arguments of guard_names_*()
+ * (names_entry()). Returns 1 to hand it over, else 0: the IP rules decide in the main program,
+ * as before.
  */
 static __always_inline int names_hand_over(struct pkt_ctx *pc, const struct parse_result *r,
 					   __u64 *a, __u64 *b)
@@ -781,7 +896,8 @@ static __always_inline int names_hand_over(struct pkt_ctx *pc, const struct pars
 	if (!r->payload || r->later_fragment)
 		return 0;
 	if (r->l4_proto == PARSE_IPPROTO_UDP) {
-		if (r->dport != DNS_PORT)
+		/* to port 53: a query; from port 53, when learning: a response (bpf/lib/learn.h) */
+		if (r->dport != DNS_PORT && !(cfg_learn_mask && r->sport == DNS_PORT))
 			return 0;
 	} else if (r->l4_proto != PARSE_IPPROTO_TCP) {
 		return 0;

@@ -259,12 +259,12 @@ static inline int tls_step(struct tls_walk *w, const __u8 *seg, const __u8 *end,
 }
 
 /*
- * tls_walk() with the segment's length given: seglen bytes from seg, end the frame's end
- * (>= seg + seglen: a frame may carry padding after the segment). The kernel calls this form:
- * its reads are checked against end, the frame's end, which the verifier knows.
+ * The resumable walk of one segment, step by step (tls_step), seglen bytes from seg, end the
+ * frame's end: what tls_walk_len() falls back to, and the reference the host tests hold the
+ * fast walk to.
  */
-PARSE_FN int tls_walk_len(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
-			  struct tls_span *span)
+PARSE_FN int tls_walk_slow(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
+			   struct tls_span *span)
 {
 	__u32 i;
 
@@ -280,6 +280,186 @@ PARSE_FN int tls_walk_len(struct tls_walk *w, const __u8 *seg, __u32 seglen, con
 			return ret;
 	}
 	return NAME_ERR(PASS_TLS_UNSUPPORTED);
+}
+
+/* tls_walk_fast(): not the plain case, the resumable walk (tls_step) takes the segment. */
+#define TLS_SLOW 4
+
+/* Big-endian 16 and 24-bit numbers at p. */
+PARSE_FN __u32 tls_be16(const __u8 *p)
+{
+	return (__u32)p[0] << 8 | p[1];
+}
+
+/*
+ * The fast walk over the extension headers of a ClientHello, from offset off of the segment
+ * (an extension header; ext_left bytes of the extensions block from there, steps fields
+ * walked): each header read where it stands, the walk's state in registers, to the SNI and
+ * the name. Returns TLS_NAME with w and span exactly as the resumable walk leaves them, or
+ * TLS_SLOW for anything else (a field or the name cut by the segment's end, no SNI, lengths
+ * that do not nest, the field limit): tls_step() then walks the segment and gives the answer.
+ * Sets TLS_F_ECH in w->flags on the way, as the resumable walk does over the same headers.
+ *
+ * Verifier notes: one path goes on through each iteration (the ECH flag is memory, every
+ * length is checked before it moves off), so the loop is verified once per iteration.
+ */
+PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
+			   struct tls_span *span, __u32 off, __u32 ext_left, __u32 steps)
+{
+	__u32 i, type, len = 0, list, name;
+	const __u8 *q;
+
+	for (i = 0; i < TLS_FIELDS_MAX; i++) {
+		if (steps + i >= TLS_FIELDS_MAX || off > TLS_SEG_MAX - 4 || off + 4 > seglen)
+			return TLS_SLOW;
+		NAME_CLAMP(off, TLS_SEG_MAX);
+		q = seg + off;
+		if (q + 4 > end)
+			return TLS_SLOW;
+		type = tls_be16(q);
+		len = tls_be16(q + 2);
+		if (ext_left < 4 || len > ext_left - 4)
+			return TLS_SLOW;
+		ext_left -= 4 + len;
+		off += 4;
+		if (type == TLS_EXT_SERVER_NAME)
+			break;
+		if (type == TLS_EXT_ECH)
+			w->flags |= TLS_F_ECH;
+		/* the last extension, or its data past the segment: the resumable walk says */
+		if (!ext_left || len >= seglen - off)
+			return TLS_SLOW;
+		off += len;
+	}
+	/* the server_name extension's header: list length, name type, name length */
+	steps += i + 1;
+	if (i == TLS_FIELDS_MAX || steps >= TLS_FIELDS_MAX || len < 5 || off > TLS_SEG_MAX - 5 ||
+	    off + 5 > seglen)
+		return TLS_SLOW;
+	NAME_CLAMP(off, TLS_SEG_MAX);
+	q = seg + off;
+	if (q + 5 > end)
+		return TLS_SLOW;
+	list = tls_be16(q);
+	name = tls_be16(q + 3);
+	if (list + 2 > len || name + 3 > list || q[2] != TLS_SNI_HOST_NAME || name == 0 ||
+	    name > NAME_MAX_LEN + 1)
+		return TLS_SLOW;
+	off += 5;
+	if (seglen - off < name)
+		return TLS_SLOW;
+	/* the resumable walk's state after the name: the same, field by field */
+	w->acc = 0;
+	w->skip = 0;
+	w->ext_left = ext_left;
+	w->name_len = (__u16)name;
+	w->name_have = 0;
+	w->phase = TLS_PH_DONE;
+	w->have = 0;
+	w->steps = (__u8)(steps + 1);
+	w->seg_off = off;
+	span->off = off;
+	span->len = name;
+	span->save_at = 0;
+	return TLS_NAME;
+}
+
+/*
+ * The fast walk of a segment: a first segment that holds the whole ClientHello up to the end
+ * of the SNI (w fresh), or the next segment of a followed hello whose walk stopped between
+ * extensions (the usual split: inside a large key share). Returns TLS_NAME, or TLS_SLOW for
+ * every other case and outcome: tls_step() then walks the segment from w as it was (only
+ * w->flags may have gained TLS_F_ECH, which the resumable walk sets over the same headers).
+ * The fields before the extensions are checked as tls_field() checks them, in its order.
+ */
+PARSE_FN int tls_walk_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
+			   struct tls_span *span)
+{
+	__u32 hs_left, len, off, sid, ciphers, comp, exts;
+
+	if (seglen > TLS_SEG_MAX || w->have)
+		return TLS_SLOW;
+	if (w->phase == TLS_PH_EXT) {
+		/* resumed between extensions: the rest of one to skip first */
+		if (w->skip >= seglen)
+			return TLS_SLOW;
+		span->seg_len = seglen;
+		return tls_exts_fast(w, seg, seglen, end, span, w->skip, w->ext_left, w->steps);
+	}
+	if (w->phase != TLS_PH_RECORD || w->steps || w->skip)
+		return TLS_SLOW;
+	/* record header (5), handshake header (4), version and random (34), session id length */
+	if (seglen < 5 + 4 + TLS_RANDOM_LEN + 1 || seg + 5 + 4 + TLS_RANDOM_LEN + 1 > end)
+		return TLS_SLOW;
+	if (seg[0] != TLS_CONTENT_HANDSHAKE || seg[1] != 3 || seg[2] > 4 ||
+	    seg[5] != TLS_HS_CLIENT_HELLO)
+		return TLS_SLOW;
+	hs_left = tls_be16(seg + 3);
+	len = (__u32)seg[6] << 16 | tls_be16(seg + 7);
+	if (len + 4 > hs_left || len < TLS_RANDOM_LEN + 4)
+		return TLS_SLOW;
+	hs_left = len - TLS_RANDOM_LEN;
+	off = 5 + 4 + TLS_RANDOM_LEN;
+	sid = seg[off];
+	if (hs_left < 1 || sid > hs_left - 1 || sid > 32)
+		return TLS_SLOW;
+	hs_left -= 1 + sid;
+	off += 1;
+	/* the session id, then the cipher suites' length */
+	if (sid >= seglen - off || off + sid + 2 > seglen)
+		return TLS_SLOW;
+	off += sid;
+	NAME_CLAMP(off, 0x7f); /* 44 + 32 at most */
+	if (seg + off + 2 > end)
+		return TLS_SLOW;
+	ciphers = tls_be16(seg + off);
+	if (hs_left < 2 || ciphers > hs_left - 2 || ciphers < 2 || (ciphers & 1))
+		return TLS_SLOW;
+	hs_left -= 2 + ciphers;
+	off += 2;
+	/* the suites, then the compression methods' length */
+	if (ciphers >= seglen - off || off + ciphers + 1 > seglen)
+		return TLS_SLOW;
+	off += ciphers;
+	NAME_CLAMP(off, TLS_SEG_MAX);
+	if (seg + off + 1 > end)
+		return TLS_SLOW;
+	comp = seg[off];
+	if (hs_left < 1 || comp > hs_left - 1 || comp < 1)
+		return TLS_SLOW;
+	hs_left -= 1 + comp;
+	off += 1;
+	/* no extensions (TLS_NONE), or the methods, then the extensions' length */
+	if (!hs_left || comp >= seglen - off || off + comp + 2 > seglen)
+		return TLS_SLOW;
+	off += comp;
+	NAME_CLAMP(off, TLS_SEG_MAX);
+	if (seg + off + 2 > end)
+		return TLS_SLOW;
+	exts = tls_be16(seg + off);
+	if (hs_left < 2 || exts > hs_left - 2 || !exts)
+		return TLS_SLOW;
+	w->hs_left = hs_left - 2;
+	span->seg_len = seglen;
+	return tls_exts_fast(w, seg, seglen, end, span, off + 2, exts, 6);
+}
+
+/*
+ * tls_walk() with the segment's length given: seglen bytes from seg, end the frame's end
+ * (>= seg + seglen: a frame may carry padding after the segment). The kernel calls this form:
+ * its reads are checked against end, the frame's end, which the verifier knows. The fast walk
+ * first (tls_walk_fast), the resumable one for whatever it leaves.
+ */
+PARSE_FN int tls_walk_len(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
+			  struct tls_span *span)
+{
+	int ret;
+
+	span->len = 0;
+	ret = tls_walk_fast(w, seg, seglen, end, span);
+	if (ret != TLS_SLOW)
+		return ret;
+	return tls_walk_slow(w, seg, seglen, end, span);
 }
 
 /* See the top of the file. */

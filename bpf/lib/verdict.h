@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "ctx.h"
 #include "iprule.h"
+#include "learn.h"
 #include "parse.h"
 
 /* The leaf of address addr of family (4 or 6) in direction dir. */
@@ -48,9 +49,15 @@ static __always_inline __u32 ip_judge(__u32 leaf, __u64 mask, __u32 drop_counter
 	return GC_PASS_NOMATCH;
 }
 
+/*
+ * A drop by the addresses: an IP entry's, or a learned destination's (bpf/lib/learn.h). One
+ * range test: the three counters follow each other (maps/counters.h).
+ */
+_Static_assert(GC_DROP_IP_SRC == GC_DROP_IP_DST + 1 && GC_DROP_LEARNED == GC_DROP_IP_SRC + 1,
+	       "the drops by address are consecutive counters");
 static __always_inline int guard_is_ip_drop(__u32 counter)
 {
-	return counter == GC_DROP_IP_DST || counter == GC_DROP_IP_SRC;
+	return counter - GC_DROP_IP_DST <= GC_DROP_LEARNED - GC_DROP_IP_DST;
 }
 
 /*
@@ -127,6 +134,9 @@ static __always_inline __u32 guard_ip_decide(struct pkt_ctx *pc, __u8 family, co
 	}
 	pc->leaf_id = leaf;
 	pc->list_id = list_id;
+	/* a destination learned from a DNS answer (bpf/lib/learn.h): when no IP entry decided */
+	if (cfg_learn_mask && (counter == GC_PASS_NOMATCH || counter == GC_PASS_CATEGORY_OFF))
+		counter = learn_judge(pc, family, daddr, counter);
 	return counter;
 }
 
@@ -137,7 +147,9 @@ static __always_inline __u32 guard_ip_decide(struct pkt_ctx *pc, __u8 family, co
 static __always_inline int guard_ip_finish(struct pkt_ctx *pc, __u32 counter)
 {
 	if (guard_is_ip_drop(counter)) {
-		guard_list_hit(pc->list_id, pc->bytes);
+		/* a learned destination has no list entry */
+		if (counter != GC_DROP_LEARNED)
+			guard_list_hit(pc->list_id, pc->bytes);
 		return guard_drop(pc, counter);
 	}
 	if (counter == GC_PASS_ALLOW)

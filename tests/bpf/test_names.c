@@ -71,6 +71,10 @@ static char n127_under[256]; /* 127 labels under q.z */
 static char n128[300]; /* 128 labels */
 static char n63label[96]; /* a 63-byte label under example-adult.com */
 static char n64label[96]; /* a 64-byte label: SNI only (DNS cannot say it) */
+/* 40 labels, listed: the walk finds a node at every level (past the fast path's 16) */
+static char n40_listed[160];
+static char n41_below[170]; /* one label below it */
+static char n40_beside[160]; /* its 20 top labels, then others: nothing listed */
 
 static const struct {
 	const char *name;
@@ -80,6 +84,7 @@ static const struct {
 	{ "example-adult.com", L_ADULT, false },
 	{ "ads.example.net", L_ADULT, false },
 	{ "q.z", L_ADULT, false },
+	{ n40_listed, L_MALWARE, false },
 	{ "exact.example.org", L_ADULT, true },
 	{ "evil.test", L_MALWARE, false },
 	{ "long.test", L_MALWARE, false },
@@ -111,6 +116,17 @@ static void setup_names(void)
 		n128[2 * i + 1] = '.';
 	}
 	strcpy(n128 + 253, "q.z"); /* 128 labels before q.z: 130 */
+	/* x0.x1. ... .x37.deep.test; y0. ... .y19.x20. ... .x37.deep.test */
+	n40_listed[0] = n40_beside[0] = 0;
+	for (i = 0; i < 38; i++) {
+		snprintf(n40_listed + strlen(n40_listed), sizeof(n40_listed) - strlen(n40_listed),
+			 "x%d.", i);
+		snprintf(n40_beside + strlen(n40_beside), sizeof(n40_beside) - strlen(n40_beside),
+			 "%c%d.", i < 20 ? 'y' : 'x', i);
+	}
+	strcat(n40_listed, "deep.test");
+	strcat(n40_beside, "deep.test");
+	snprintf(n41_below, sizeof(n41_below), "w.%s", n40_listed);
 	memset(n63label, 'm', 63);
 	strcpy(n63label + 63, ".example-adult.com");
 	memset(n64label, 'm', 64);
@@ -363,6 +379,11 @@ static const struct nfix fixtures[] = {
 	  0 },
 	{ "dns 63-byte label", {}, DNS4(n63label), ANSWER(L_ADULT) },
 	{ "dns 127 labels", {}, DNS4(n127_under), ANSWER(L_ADULT) },
+	{ "dns 40 labels, every level a node", {}, DNS4(n40_listed), GC_ANSWER_DNS_NXDOMAIN,
+	  L_MALWARE, 0 },
+	{ "dns 41 labels below 40 listed", {}, DNS4(n41_below), GC_ANSWER_DNS_NXDOMAIN,
+	  L_MALWARE, 0 },
+	{ "dns 40 labels, nodes for 20", {}, DNS4(n40_beside), NOMATCH },
 	{ "dns 253 characters", {}, DNS4(n253_under), GC_ANSWER_DNS_NXDOMAIN, L_MALWARE, 0 },
 	{ "dns 253 characters, listed exact", {}, DNS4(n253_listed), GC_ANSWER_DNS_NXDOMAIN,
 	  L_MALWARE, 0 },

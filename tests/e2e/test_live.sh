@@ -232,8 +232,9 @@ cp "$D/changes.before" "$CHANGES"
 # ---- a reload that fails: add exits 1 and points at the log -------------------------------------------
 mv "$D/block.txt" "$D/block.away"
 sleep 0.5
-run_cmd add slow.test --list "$LIST" --timeout 3
+run_cmd add slow.test --list "$LIST" --timeout 30
 assert_eq 1 "$RC" "add while the list's file is gone (the reload fails): exit 1"
+assert_match "... at once, from the run record's failed-reload count" "could not reload" "$OUT"
 assert_match "... says the reason is in the guard's log" "reason is in its log" "$OUT"
 mv "$D/block.away" "$D/block.txt"
 for ((i = 0; i < 50; i++)); do

@@ -55,11 +55,7 @@ def out(ok, desc, diags=()):
 
 # Cases the kernel is known not to handle yet (README "Known gaps", XXX in bpf/lib/names.h):
 # reported as skipped with the reason, left out of the aggregate checks, never hidden.
-KNOWN_GAPS = {
-    "v4 first segment of 1 byte":
-        "known gap: the kernel does not yet follow a ClientHello whose first TCP segment "
-        "holds 1 byte (2-5 bytes are followed)",
-}
+KNOWN_GAPS = {}
 
 
 def skip(desc, why):

@@ -2,8 +2,8 @@
 /*
  * The DNS query parser of bpf/lib/dns.h and the name buffer of bpf/lib/name.h, compiled on the
  * host: fixtures (types, 0x20 case, label and length limits, malformed shapes), every cut of
- * every fixture, and a differential test against a plain reference parser written here over
- * randomly mutated queries.
+ * every fixture, a differential test against a plain reference parser written here over
+ * randomly mutated queries, and the kernel's in-place fast path against its copy path.
  */
 #include <ctype.h>
 #include <setjmp.h>
@@ -405,6 +405,97 @@ static void test_mutations_against_ref(void **state)
 	assert_true(by_ret[DNS_NOT_QUERY] > 100);
 }
 
+/*
+ * The kernel's fast path (dns_name_scan, dns_label_hash: the name read in place) against the
+ * copy path (dns_question on a copy of the message, the reference) over the mutated queries
+ * of test_mutations_against_ref: the scan accepts exactly the names the copy path accepts,
+ * records the same labels, and hashes each label as dh_label does its lower-case bytes. The
+ * message is in a buffer of its exact size: ASan sees any read past it.
+ */
+static void test_scan_against_copy(void **state)
+{
+	unsigned int seed = 23;
+	int i, accepted = 0, refused = 0;
+
+	(void)state;
+	for (i = 0; i < 40000; i++) {
+		char base[300];
+		__u8 gen[600], *msg;
+		struct dnsq_spec s = { .name = base, .qtype = (__u16)(rand_r(&seed) % 300) };
+		struct name_buf ncopy, nscan;
+		struct dns_query q;
+		size_t len;
+		__u32 avail, l;
+		int k, nm, rcopy, rscan, shape = rand_r(&seed) % 4;
+
+		switch (shape) {
+		case 0:
+			snprintf(base, sizeof(base), "w%d.ExAmple.com", rand_r(&seed) % 1000);
+			break;
+		case 1:
+		case 3:
+			labels_of_one(base, shape == 1 ? 1 + rand_r(&seed) % 127 : 120);
+			break;
+		default:
+			long_name(base, 1 + rand_r(&seed) % 253);
+			break;
+		}
+		s.edns = rand_r(&seed) % 2;
+		len = l7_dns_query(gen, sizeof(gen), &s);
+		assert_true(len > 0);
+		if (shape == 3)
+			gen[12 + 2 * (rand_r(&seed) % 120)] = (__u8)(1 + rand_r(&seed) % 63);
+		nm = rand_r(&seed) % 4;
+		for (k = 0; k < nm; k++) {
+			size_t at = 12 + (size_t)rand_r(&seed) % (len - 12);
+
+			gen[at] = (__u8)(rand_r(&seed) % 3 ? rand_r(&seed) : gen[at] ^ 0x40);
+		}
+		if (rand_r(&seed) % 4 == 0)
+			len = 13 + (size_t)rand_r(&seed) % (len - 12);
+		avail = (__u32)(len - 12 > DNS_COPY_MAX ? DNS_COPY_MAX : len - 12);
+		msg = malloc(len);
+		assert_non_null(msg);
+		memcpy(msg, gen, len);
+		memset(&ncopy, 0, sizeof(ncopy));
+		memcpy(ncopy.b, msg + 12, avail);
+		memset(&q, 0, sizeof(q));
+		rcopy = dns_question(&ncopy, avail, &q);
+		memset(&nscan, 0xa5, sizeof(nscan));
+		rscan = dns_name_scan(msg, msg + len, avail, &nscan);
+		if ((rscan >= 0) != (rcopy == 0))
+			fail_msg("query %d: scan %d, copy path %d", i, rscan, rcopy);
+		if (rscan < 0) {
+			refused++;
+			free(msg);
+			continue;
+		}
+		accepted++;
+		if (rscan != q.wire || nscan.wire != q.wire || nscan.labels != ncopy.labels ||
+		    nscan.len != ncopy.len ||
+		    memcmp(nscan.dot, ncopy.dot, ncopy.labels * sizeof(ncopy.dot[0])))
+			fail_msg("query %d: scan %d (%u labels, %u long), copy %u (%u, %u)", i,
+				 rscan, nscan.labels, nscan.len, q.wire, ncopy.labels, ncopy.len);
+		name_lower(&ncopy);
+		for (l = 0; l < nscan.labels; l++) {
+			__u32 llen, start = name_label(&ncopy, l, &llen);
+			__u64 h = 0;
+
+			if (dns_label_hash(msg, msg + len, 12 + start, llen, &h) ||
+			    h != dh_label_bytes(ncopy.b + start, llen))
+				fail_msg("query %d label %u (%u bytes at %u): hash %#llx, dh_label "
+					 "%#llx",
+					 i, l, llen, start, (unsigned long long)h,
+					 (unsigned long long)dh_label_bytes(ncopy.b + start, llen));
+		}
+		free(msg);
+	}
+	print_message("# fast scan: %d names accepted, %d left to the copy path\n", accepted,
+		      refused);
+	assert_true(accepted > 10000);
+	assert_true(refused > 1000);
+}
+
 /* The word helpers against byte-wise definitions, on every byte value in every position. */
 static void test_word_helpers(void **state)
 {
@@ -577,10 +668,15 @@ static void test_label_hash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixtures),     cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_truncation),   cmocka_unit_test(test_label_shapes),
-		cmocka_unit_test(test_word_helpers), cmocka_unit_test(test_mutations_against_ref),
-		cmocka_unit_test(test_answers),	     cmocka_unit_test(test_label_hash),
+		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_label_shapes),
+		cmocka_unit_test(test_word_helpers),
+		cmocka_unit_test(test_mutations_against_ref),
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_label_hash),
+		cmocka_unit_test(test_scan_against_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

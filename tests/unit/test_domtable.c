@@ -1352,12 +1352,26 @@ static void test_crafted_collision(void **state)
 	assert_true(d == rb);
 	domtable_free(&t);
 
-	/* only one listed: the other is a false match, which the host tells apart */
+	/*
+	 * only the crafted name listed: the walk stops at org, which no listed name ends with
+	 * (maps/domain.h, "Nodes"): the shared key is never probed
+	 */
 	assert_int_equal(domtable_init(&t, DH_ROOT), 0);
 	add(&t, crafted, 0, 0, 0, 9);
 	build(&t);
 	assert_int_equal(domtable_lookup(&t, victim, &m), 0);
+	assert_int_equal(m.leaf, DOM_LEAF_NONE);
+	assert_int_equal(m.bloom_probes, 1);
+	domtable_free(&t);
+
+	/* and a name under example.org: the walk reaches the victim, a false match */
+	assert_int_equal(domtable_init(&t, DH_ROOT), 0);
+	add(&t, crafted, 0, 0, 0, 9);
+	add(&t, "other.example.org", 0, 0, 0, 3);
+	build(&t);
+	assert_int_equal(domtable_lookup(&t, victim, &m), 0);
 	assert_int_not_equal(m.leaf, DOM_LEAF_NONE); /* the kernel would block it */
+	assert_int_equal(m.bloom_probes, 3);
 	assert_null(m.rec);
 	assert_non_null(m.key_rec);
 	assert_string_equal(domtable_name(&t, m.key_rec), crafted);
@@ -1385,11 +1399,15 @@ static void test_kernel_bytes(void **state)
 		add(&t, name, i % 3 == 0, i % 5 == 0, i % 3, i % 64);
 	}
 	build(&t);
-	/* 10000 keys: 160000 bits -> 4096 words; 10000 / 3.4 -> 4096 buckets */
-	assert_int_equal(t.bloom_words, 4096);
+	/*
+	 * 10000 keys and 3335 inner nodes (the names of the 3334 exact-only entries, and
+	 * "example"): (2 * 10000 + 3335) * 16 bits -> 8192 words; 10000 / 3.4 -> 4096 buckets
+	 */
+	assert_true(t.n_inner > 3200 && t.n_inner < 3500);
+	assert_int_equal(t.bloom_words, 8192);
 	assert_int_equal(t.n_buckets, 4096);
 	assert_true(t.n_leaves > 1 && t.n_leaves < 10000); /* deduplicated */
-	assert_int_equal(domtable_kernel_bytes(&t), 4096 * 8 + 4096 * 48 + (size_t)t.n_leaves * 16);
+	assert_int_equal(domtable_kernel_bytes(&t), 8192 * 8 + 4096 * 48 + (size_t)t.n_leaves * 16);
 	assert_true(domtable_host_bytes(&t) > domtable_kernel_bytes(&t));
 	/* leaf 0 is nobody's */
 	for (i = 0; i < (int)t.n_recs; i++)

@@ -4,8 +4,9 @@
  * quantum key shares, GREASE, ECH, no SNI, other name types, records that do not hold the
  * hello, the length limits), every cut of every fixture as a first segment, every split into
  * two segments and random splits into three to eight (the SNI straddling boundaries included),
- * and a differential test against a plain one-shot reference parser written here over randomly
- * mutated hellos, each also fed in random splits.
+ * a differential test against a plain one-shot reference parser written here over randomly
+ * mutated hellos, each also fed in random splits, and the fast walk held to the resumable one
+ * segment by segment (results, spans, the whole walk state).
  */
 #include <ctype.h>
 #include <setjmp.h>
@@ -523,6 +524,95 @@ static void test_mutations_against_ref(void **state)
 	assert_true(by_ret[GC_PASS_TLS_UNSUPPORTED] > 10);
 }
 
+/*
+ * The fast walk (tls_walk_fast, what tls_walk_len tries first) against the resumable walk
+ * alone (tls_walk_slow), segment by segment over mutated hellos in random splits: the same
+ * result, the same walk state (every field of struct tls_walk) and the same span after every
+ * segment. And the fast walk must decide most plain hellos itself, first segments and
+ * segments resumed between extensions alike.
+ */
+static void test_fast_against_slow(void **state)
+{
+	unsigned int seed = 7;
+	int i, fast_first = 0, fast_next = 0, segs = 0;
+
+	(void)state;
+	setup_names();
+	for (i = 0; i < 20000; i++) {
+		struct hello_spec s = {
+			.sni = rand_r(&seed) % 8 ?
+				       (rand_r(&seed) % 4 ? "www.Example.com" : sni253) :
+				       NULL,
+			.sni_pos = rand_r(&seed) % 15,
+			.key_share = rand_r(&seed) % 2 ? 1248 : 32,
+			.ech = rand_r(&seed) % 2,
+			.grease = rand_r(&seed) % 2,
+			.sid_len = rand_r(&seed) % 33,
+			.n_ciphers = rand_r(&seed) % 3 ? 0 : 1 + rand_r(&seed) % 40,
+		};
+		__u8 buf[8192];
+		size_t sni_off, len = l7_hello(buf, sizeof(buf), &s, &sni_off), cuts[6], from = 0;
+		struct tls_walk wa, wb;
+		int nm = rand_r(&seed) % 3, n = 1 + rand_r(&seed) % 4, k;
+
+		for (k = 0; k < nm; k++) {
+			size_t at = (size_t)rand_r(&seed) % len;
+
+			buf[at] = (__u8)(rand_r(&seed) % 2 ? rand_r(&seed) : buf[at] + 1);
+		}
+		for (k = 0; k < n - 1; k++)
+			cuts[k] = (size_t)rand_r(&seed) % len;
+		cuts[n - 1] = len;
+		for (k = 1; k < n; k++) {
+			int m;
+
+			for (m = k; m > 0 && cuts[m - 1] > cuts[m]; m--) {
+				size_t t = cuts[m];
+
+				cuts[m] = cuts[m - 1];
+				cuts[m - 1] = t;
+			}
+		}
+		memset(&wa, 0, sizeof(wa));
+		memset(&wb, 0, sizeof(wb));
+		for (k = 0; k < n; k++) {
+			struct tls_span sa = { 0 }, sb = { 0 };
+			struct tls_walk probe = wa;
+			struct tls_span sp = { 0 };
+			size_t seglen = cuts[k] - from;
+			__u8 *seg = malloc(seglen + 1); /* exact size: ASan sees any overread */
+			int ra, rb;
+
+			assert_non_null(seg);
+			memcpy(seg, buf + from, seglen);
+			if (tls_walk_fast(&probe, seg, (__u32)seglen, seg + seglen, &sp) ==
+			    TLS_NAME)
+				*(k ? &fast_next : &fast_first) += 1;
+			ra = tls_walk_len(&wa, seg, (__u32)seglen, seg + seglen, &sa);
+			rb = tls_walk_slow(&wb, seg, (__u32)seglen, seg + seglen, &sb);
+			free(seg);
+			segs++;
+			if (ra != rb || memcmp(&wa, &wb, sizeof(wa)) ||
+			    ((ra == TLS_NAME || ra == TLS_MORE) &&
+			     (sa.len != sb.len ||
+			      (sa.len && (sa.off != sb.off || sa.save_at != sb.save_at)))))
+				fail_msg("hello %d segment %d/%d: fast+slow %d (span %u+%u at %u), "
+					 "slow %d (span %u+%u at %u), states %s",
+					 i, k, n, ra, sa.off, sa.len, sa.save_at, rb, sb.off,
+					 sb.len, sb.save_at,
+					 memcmp(&wa, &wb, sizeof(wa)) ? "differ" : "equal");
+			if (ra != TLS_MORE)
+				break;
+			from = cuts[k];
+		}
+	}
+	print_message("# %d segments; the fast walk decided %d first segments and %d later "
+		      "ones\n",
+		      segs, fast_first, fast_next);
+	assert_true(fast_first > 3000);
+	assert_true(fast_next > 1000);
+}
+
 /* More fields than the walk follows: UNSUPPORTED, in one segment or several. */
 static void test_field_limit(void **state)
 {
@@ -594,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_splits),
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_mutations_against_ref),
+		cmocka_unit_test(test_fast_against_slow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
