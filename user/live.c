@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -483,9 +484,46 @@ struct live_line {
 	const char *note;
 };
 
+/*
+ * The name of group id in the running guard's config (the run record's path), into buf: the
+ * maps hold no group names. "#ID" when the file changed after the policy in force was loaded
+ * (its groups may be others now) or cannot be read.
+ */
+static void diag_quiet(void *ctx, enum diag_severity sev, const char *file, int line,
+		       const char *msg)
+{
+	(void)ctx, (void)sev, (void)file, (void)line, (void)msg;
+}
+
+static const char *group_name(const struct live_guard *lg, __u32 id, char *buf, size_t len)
+{
+	struct diag quiet = { .cb = diag_quiet };
+	struct guard_config *cfg = NULL;
+	struct stat st;
+
+	snprintf(buf, len, "#%u", id);
+	if (id == 0) {
+		snprintf(buf, len, "default");
+		return buf;
+	}
+	if (lg->rec.config[0] != '/' || stat(lg->rec.config, &st) ||
+	    (__u64)st.st_mtime > lg->rec.loaded)
+		return buf;
+	if (config_load(lg->rec.config, &quiet, &cfg))
+		return buf;
+	if (id <= (__u32)cfg->n_groups)
+		snprintf(buf, len, "%s", cfg->groups[id - 1].name);
+	config_free(cfg);
+	return buf;
+}
+
 static void print_line(const struct check_opts *o, const struct live_guard *lg,
 		       const struct live_line *l, bool with_group, __u32 group)
 {
+	char gname[LIST_NAME_LEN + 8];
+
+	if (with_group)
+		group_name(lg, group, gname, sizeof(gname));
 	if (o->json) {
 		printf("{\"decision\": \"%s\", \"target\": \"%s\"", l->verdict, o->target);
 		if (!l->list && l->category)
@@ -499,7 +537,7 @@ static void print_line(const struct check_opts *o, const struct live_guard *lg,
 				printf(", \"direction\": \"%s\"", l->direction);
 		}
 		if (with_group)
-			printf(", \"group_id\": %u", group);
+			printf(", \"group\": \"%s\", \"group_id\": %u", gname, group);
 		if (l->note)
 			printf(", \"note\": \"%s\"", l->note);
 		printf(", \"live\": true, \"generation\": %u}\n", lg->rec.generation);
@@ -515,12 +553,8 @@ static void print_line(const struct check_opts *o, const struct live_guard *lg,
 		if (l->direction)
 			printf(" direction=%s", l->direction);
 	}
-	if (with_group) {
-		if (group)
-			printf(" group=#%u", group);
-		else
-			printf(" group=default");
-	}
+	if (with_group)
+		printf(" group=%s", gname);
 	if (l->note)
 		printf(" %s", l->note);
 	printf(" (live, generation %u)\n", lg->rec.generation);

@@ -207,6 +207,13 @@ read -r a_ok a_fail b_ok b_fail c_ok c_fail first < <(judge "$E2E_TMP/staff-conn
 assert_true "staff: games reachable throughout ($a_ok/$b_ok/$c_ok ok, $a_fail/$b_fail/$c_fail failed)" \
 	test "$a_fail" -eq 0 -a "$b_fail" -eq 0 -a "$c_fail" -eq 0 -a "$b_ok" -gt 5
 
+# check --live: the masks in force now (the break) and the groups by name
+out=$(bpfguard_g check --pin-dir "$GUARD_PIN" 203.0.113.10 --client 192.0.2.2 2>&1)
+assert_match "check --live: games pass for a pupil in the break, the group by name" \
+	'^pass 203\.0\.113\.10 .*group=pupils' "$out"
+out=$(bpfguard_g check --pin-dir "$GUARD_PIN" 203.0.113.130 --client 192.0.2.66 2>&1)
+assert_match "check --live: adult blocked for staff" '^block 203\.0\.113\.130 .*group=staff' "$out"
+
 log=$(cat "$GUARD_LOG")
 assert_match "the daemon logged the class boundary" 'schedule: group pupils now blocks (adult, games|games, adult)' "$log"
 assert_match "the daemon logged the break boundary" 'schedule: group pupils now blocks adult$' "$log"
