@@ -14,31 +14,6 @@
 #include "user/changes.h"
 #include "user/hash.h"
 
-/*
- * Does s look like an IP address or prefix rather than a name? The rule of registry.c's
- * looks_ip(), so that an entry is an address here exactly when it is one in a list.
- */
-static bool looks_ip(const char *s)
-{
-	bool colon = false, v4 = true;
-	const char *q;
-
-	for (q = s; *q && *q != '/' && *q != '%'; q++) {
-		char c = *q;
-
-		if (c == ':')
-			colon = true;
-		else if (!((c >= '0' && c <= '9') || c == '.'))
-			v4 = false;
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      c == '.' || c == ':'))
-			return false;
-	}
-	if (q == s)
-		return false;
-	return colon || v4;
-}
-
 int change_entry_parse(const char *s, struct change_entry *e, char *why, size_t why_len)
 {
 	const char *w = NULL;
@@ -63,7 +38,7 @@ int change_entry_parse(const char *s, struct change_entry *e, char *why, size_t 
 	}
 	memcpy(e->name, s, n);
 	e->name[n] = '\0';
-	if (looks_ip(e->name)) {
+	if (registry_looks_ip(e->name)) {
 		struct ip_prefix fixed;
 		char buf[64];
 

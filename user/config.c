@@ -871,24 +871,6 @@ static void schedule_finish(struct cfg_parser *p)
 
 /* ---- [group NAME] ---- */
 
-static bool parse_mac(const char *s, __u8 mac[6])
-{
-	int i;
-
-	for (i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
-			return false;
-		mac[i] = (__u8)strtoul((char[]){ s[0], s[1], '\0' }, NULL, 16);
-		s += 2;
-		if (i < 5) {
-			if (*s != ':' && *s != '-')
-				return false;
-			s++;
-		}
-	}
-	return *s == '\0';
-}
-
 static void group_rules(struct cfg_parser *p, int line, const char *key, bool allow, char *v)
 {
 	int gi = p->cfg->n_groups - 1;
@@ -986,7 +968,7 @@ static void group_key(struct cfg_parser *p, int line, const char *key, char *v)
 		while (*v && (item = next_item(&cursor))) {
 			__u8 mac[6];
 
-			if (!parse_mac(item, mac)) {
+			if (!mac_parse(item, mac)) {
 				cfg_err(p, line,
 					"macs: '%.*s' is not a MAC address (expected "
 					"aa:bb:cc:dd:ee:ff)",

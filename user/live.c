@@ -455,25 +455,6 @@ static __u32 leaf_category(const struct live_guard *lg, __u64 cats, __u32 list_i
 	return list_id < lg->n_lists ? lg->lists[list_id].category_id : 0;
 }
 
-/* A MAC address aa:bb:cc:dd:ee:ff (or with -). Returns 0 or -EINVAL. */
-static int parse_mac(const char *s, __u8 *mac)
-{
-	unsigned int b[6];
-	char sep[5], end;
-	int i;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &b[0], &sep[0], &b[1], &sep[1], &b[2],
-		   &sep[2], &b[3], &sep[3], &b[4], &sep[4], &b[5], &end) != 11)
-		return -EINVAL;
-	for (i = 0; i < 5; i++)
-		if (sep[i] != sep[0] || (sep[i] != ':' && sep[i] != '-'))
-			return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = (__u8)b[i];
-	return 0;
-}
-
 struct live_line {
 	const char *verdict;
 	const char *list; /* NULL: no entry */
@@ -740,7 +721,7 @@ int live_check_run(const struct check_opts *o)
 			o->at);
 		return 2;
 	}
-	if (o->client && !parse_mac(o->client, mac)) {
+	if (o->client && mac_parse(o->client, mac)) {
 		has_mac = true;
 	} else if (o->client && ip_prefix_parse(o->client, &client, false, &why)) {
 		pr_warn("--client '%s': %s (give the client's address, like 192.0.2.10, or its MAC, "

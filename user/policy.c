@@ -211,19 +211,10 @@ static int build_groups(struct guard_policy *pol, const struct guard_config *cfg
 
 		str_copy(pol->group_names[gi + 1], g->name, sizeof(pol->group_names[0]));
 		for (k = 0; k < g->n_clients; k++) {
-			struct ip_prefix p = g->clients[k];
-			int b;
-
-			for (b = 0; b < 16; b++) { /* host bits off: 192.0.2.1/24 is 192.0.2.0/24 */
-				int bits = p.plen - b * 8;
-
-				p.addr[b] &= bits >= 8 ? 0xff :
-					     bits <= 0 ? 0 :
-							 (0xff << (8 - bits));
-			}
-			cl[n].p = p;
+			/* the config refused host bits: equal prefixes compare equal */
+			cl[n].p = g->clients[k];
 			cl[n++].group = gi;
-			err = push_client(c, &p, (__u16)(gi + 1));
+			err = push_client(c, &g->clients[k], (__u16)(gi + 1));
 			if (err)
 				goto cleanup;
 		}

@@ -200,7 +200,7 @@ static int reg_emit(struct reg_parser *p, struct reg_entry *e, int line)
  * (IPv6, typos included, so that they get an IP message; element-hiding rules with `:` have a
  * `#` and are not taken).
  */
-static bool looks_ip(const char *s)
+bool registry_looks_ip(const char *s)
 {
 	bool colon = false, v4 = true;
 	const char *q;
@@ -253,7 +253,7 @@ static int reg_name(struct reg_parser *p, const char *tok, unsigned int flags, i
 	char name[REG_NAME_MAX + 3];
 	const char *why;
 
-	if (looks_ip(tok))
+	if (registry_looks_ip(tok))
 		return reg_ip(p, tok, line);
 	if (domain_normalize(tok, name, sizeof(name), &why)) {
 		reg_warn(p, line, "invalid name '%.*s': %s — the line is skipped", REG_SHOW, tok,
@@ -532,7 +532,7 @@ static int reg_line(struct reg_parser *p, char *s, int line)
 
 	tok = s;
 	rest = cut_token(s);
-	if (looks_ip(tok)) {
+	if (registry_looks_ip(tok)) {
 		/* `ADDRESS names...` is a hosts line; `PREFIX anything` a netset line. */
 		if (*rest && !strchr(tok, '/'))
 			return reg_hosts(p, tok, rest, line);

@@ -50,6 +50,14 @@ struct reg_stats {
 typedef int (*reg_entry_fn)(void *ctx, const struct reg_entry *e);
 
 /*
+ * Does s look like an IP address or prefix rather than a name? The address part (before `/`
+ * or a `%zone`) is digits and dots (IPv4), or has a `:` and only letters, digits, `:` and `.`
+ * (IPv6, typos included, so that they get an IP message). The registry's rule, which
+ * `bpfguard add|del` (user/changes.c) follows too.
+ */
+bool registry_looks_ip(const char *s);
+
+/*
  * Parse one registry file. Returns 0 when the file was read to its end (bad lines only warned),
  * or -errno when it could not be opened or read — reported through d as "path: reason" — or
  * the callback's error. Entries already given to the callback stay given: the caller decides

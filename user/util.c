@@ -88,6 +88,24 @@ const char *ip_prefix_format(const struct ip_prefix *p, char *buf, size_t len)
 	return buf;
 }
 
+bool mac_parse(const char *s, __u8 mac[6])
+{
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+			return false;
+		mac[i] = (__u8)strtoul((char[]){ s[0], s[1], '\0' }, NULL, 16);
+		s += 2;
+		if (i < 5) {
+			if (*s != ':' && *s != '-')
+				return false;
+			s++;
+		}
+	}
+	return *s == '\0';
+}
+
 bool ip_prefix_covers(const struct ip_prefix *p, const __u8 *addr)
 {
 	int i, bits = p->plen;

@@ -28,6 +28,12 @@ const char *ip_prefix_format(const struct ip_prefix *p, char *buf, size_t len);
 /* Does prefix p cover address addr (same family)? */
 bool ip_prefix_covers(const struct ip_prefix *p, const __u8 *addr);
 
+/*
+ * A MAC address: six pairs of hex digits separated by ':' or '-' (02:00:00:00:00:07). Returns
+ * true and mac, or false.
+ */
+bool mac_parse(const char *s, __u8 mac[6]);
+
 /* Trim ASCII whitespace at both ends, in place; returns s. */
 char *str_trim(char *s);
 /* Copy with truncation, always NUL-terminated; returns false if truncated. */

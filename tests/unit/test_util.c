@@ -223,6 +223,33 @@ static void test_str_copy(void **state)
 	assert_int_equal(buf[0], 'q'); /* size 0: nothing written */
 }
 
+/* mac_parse: the one parser of `macs =`, `check --client` and `check --live --client`. */
+static void test_mac_parse(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"02:00:00:00:00",
+		"02:00:00:00:00:0",
+		"02:00:00:00:00:077",
+		"02:00:00:00:00:0g",
+		"02.00.00.00.00.07",
+		"0200:00:00:00:07",
+		"192.0.2.1",
+		"02:00:00:00:00:07:",
+	};
+	__u8 mac[6];
+	size_t i;
+
+	(void)state;
+	assert_true(mac_parse("02:00:00:00:00:07", mac));
+	assert_memory_equal(mac, ((__u8[]){ 2, 0, 0, 0, 0, 7 }), 6);
+	assert_true(mac_parse("aa-BB-cc-dd-EE-ff", mac));
+	assert_memory_equal(mac, ((__u8[]){ 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff }), 6);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (mac_parse(bad[i], mac))
+			fail_msg("'%s' was taken for a MAC address", bad[i]);
+}
+
 static void test_now_ns(void **state)
 {
 	uint64_t a = now_ns(), b = now_ns();
@@ -243,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_covers),
 		cmocka_unit_test(test_str_trim),
 		cmocka_unit_test(test_str_copy),
+		cmocka_unit_test(test_mac_parse),
 		cmocka_unit_test(test_now_ns),
 	};
 
