@@ -333,8 +333,7 @@ heading "Client groups and a schedule (a second config)"
 # A class that starts a few seconds from now: the schedule's zone is a POSIX rule whose offset
 # makes its clock show a whole minute at that instant (a real deployment names its zone).
 T0=$(($(date +%s) + 6))
-OFF=$(((60 - T0 % 60) % 60))
-LT=$(((T0 + OFF) / 60 % 1440))
+read -r TZ0 WIN0 < <(schedule_from "$T0" 10)
 GCONF="$E2E_TMP/school.conf"
 printf '203.0.113.20/32\n' >"$E2E_TMP/games.txt"
 cat >"$GCONF" <<EOF
@@ -346,9 +345,8 @@ path = games.txt
 category = games
 
 [schedule class]
-timezone = DEMO-0:00:$(printf %02d "$OFF")
-daily = $(printf '%02d:%02d-%02d:%02d' $((LT / 60)) $((LT % 60)) $(((LT + 10) % 1440 / 60)) \
-	$(((LT + 10) % 60)))
+timezone = $TZ0
+daily = $WIN0
 
 [group pupils]
 clients = 192.0.2.2/32

@@ -664,6 +664,49 @@ tls_server_start() {
 	return 1
 }
 
+# --- schedules on the real clock, and an echo server -------------------------------------
+
+# schedule_from EPOCH MINUTES: "RULE WINDOW" for a [schedule] active from EPOCH for MINUTES:
+# RULE a POSIX TZ rule whose clock shows a whole minute at EPOCH (its offset east of UTC is
+# the seconds that make it so), WINDOW "HH:MM-HH:MM" in that clock (wrapping past midnight).
+# Used as `timezone = RULE` and `daily = WINDOW`, it puts a boundary at any second.
+schedule_from() {
+	local t=$1 off s e
+	off=$(((60 - t % 60) % 60))
+	s=$(((t + off) / 60 % 1440))
+	e=$(((s + $2) % 1440))
+	printf 'GRD-0:00:%02d %02d:%02d-%02d:%02d\n' "$off" $((s / 60)) $((s % 60)) $((e / 60)) \
+		$((e % 60))
+}
+
+# echo_server_start NS PORT: a TCP echo server on every address of NS (dual stack), each line
+# sent back. Sets ECHO_PID.
+echo_server_start() {
+	cat >"$E2E_TMP/echo.py" <<'EOF'
+import socket, sys, threading
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1])))
+s.listen(16)
+def serve(c):
+    try:
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            c.sendall(d)
+    except OSError:
+        pass
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+	bg_in_ns "$1" "$E2E_TMP/echo-$2.log" "$PY" "$E2E_TMP/echo.py" "$2"
+	ECHO_PID=$BG_PID
+}
+
 # dnsmasq_start NS LOG ARGS...: dnsmasq in the foreground in NS, no config file, no upstream,
 # no /etc/hosts, every query logged to LOG, plus ARGS (--address=... records, --listen-address
 # ...). Waits (at most 5 s) until it answers on the first --listen-address. Sets DNSMASQ_PID.

@@ -24,27 +24,11 @@ mkdir -p "$CONF_DIR"
 printf '203.0.113.0/25\n' >"$CONF_DIR/games.txt"
 printf '203.0.113.128/25\n' >"$CONF_DIR/adult.txt"
 
-# tz_for EPOCH: a POSIX TZ rule under which the local clock shows a whole minute at EPOCH,
-# and that minute (HH MM), as "RULE HH MM".
-tz_for() {
-	local t=$1 off lt
-	off=$(((60 - t % 60) % 60))
-	lt=$((t + off))
-	printf 'GRD-0:00:%02d %02d %02d\n' "$off" $((lt / 3600 % 24)) $((lt / 60 % 60))
-}
-
-# window HH MM MINUTES: "HH:MM-HH:MM" lasting MINUTES (wrapping past midnight).
-window() {
-	local s=$((10#$1 * 60 + 10#$2)) e
-	e=$(((s + $3) % 1440))
-	printf '%02d:%02d-%02d:%02d\n' $((s / 60)) $((s % 60)) $((e / 60)) $((e % 60))
-}
-
 NOW=$(date +%s)
 T0=$((NOW + 8)) # class starts: games blocked for pupils
 T1=$((T0 + 5))  # break starts: games allowed again
-read -r TZ0 H0 M0 < <(tz_for "$T0")
-read -r TZ1 H1 M1 < <(tz_for "$T1")
+read -r TZ0 WIN0 < <(schedule_from "$T0" 10)
+read -r TZ1 WIN1 < <(schedule_from "$T1" 10)
 CONF="$CONF_DIR/groups.conf"
 cat >"$CONF" <<EOF
 [guard]
@@ -61,11 +45,11 @@ category = adult
 
 [schedule class]
 timezone = $TZ0
-daily = $(window "$H0" "$M0" 10)
+daily = $WIN0
 
 [schedule break]
 timezone = $TZ1
-daily = $(window "$H1" "$M1" 10)
+daily = $WIN1
 
 [group pupils]
 clients = 192.0.2.2/32
@@ -93,27 +77,7 @@ assert_match "check: adult blocked for pupils" '^block 203\.0\.113\.130 list=adu
 http_server_start "$NS_SERVER" 8080 || bail "python http.server in the server namespace"
 
 # An echo server: an open TCP stream to a games address, kept through the boundaries.
-cat >"$E2E_TMP/echo.py" <<'EOF'
-import socket, threading
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("203.0.113.10", 7000))
-s.listen(8)
-def serve(c):
-    try:
-        while True:
-            d = c.recv(4096)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
-bg_in_ns "$NS_SERVER" "$E2E_TMP/echo.log" "$PY" "$E2E_TMP/echo.py"
+echo_server_start "$NS_SERVER" 7000
 
 # The probes: for DURATION seconds, every 0.1 s, a line "EPOCH_FLOAT ok|fail" per attempt.
 # mode connect: a new HTTP fetch from SRC each time; mode stream: one TCP connection kept open,

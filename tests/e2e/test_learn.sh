@@ -45,28 +45,7 @@ dnsmasq_start "$S" "$DNSLOG" --listen-address=203.0.113.10 --local-ttl=120 \
 	--address=/plain.test/203.0.113.130 || bail "dnsmasq in the server namespace"
 
 # The echo server, dual stack: every line sent back.
-cat >"$D/echo.py" <<'EOF'
-import socket, threading
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", 7000))
-s.listen(16)
-def serve(c):
-    try:
-        while True:
-            d = c.recv(4096)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
-bg_in_ns "$S" "$D/echo.log" "$PY" "$D/echo.py"
+echo_server_start "$S" 7000
 
 # The stream probe: one TCP connection to DST:7000 kept open until the file STOP exists; every
 # 0.1 s a line and its echo (0.3 s to come), a line "CLOCK ok|fail" per round, CLOCK the
@@ -431,24 +410,13 @@ else
 fi
 
 # --- the real clock: the daemon's own boundary ---------------------------------------------
-# tz_for EPOCH: a POSIX TZ rule under which the local clock shows a whole minute at EPOCH,
-# and that minute (HH MM), as "RULE HH MM" (tests/e2e/test_groups.sh).
-tz_for() {
-	local t=$1 off lt
-	off=$(((60 - t % 60) % 60))
-	lt=$((t + off))
-	printf 'GRD-0:00:%02d %02d %02d\n' "$off" $((lt / 3600 % 24)) $((lt / 60 % 60))
-}
-
 T0=$(($(date +%s) + 10))
-read -r TZ0 H0 M0 < <(tz_for "$T0")
-E0=$(((10#$H0 * 60 + 10#$M0 + 10) % 1440))
+read -r TZ0 WIN0 < <(schedule_from "$T0" 10)
 CONF="$D/boundary.conf"
 {
 	printf '[guard]\ntc_ingress = eth1, eth2\n'
 	printf '\n[list games]\npath = games.txt\ncategory = games\naction = block\n'
-	printf '\n[schedule class]\ntimezone = %s\ndaily = %s:%s-%02d:%02d\n' "$TZ0" "$H0" "$M0" \
-		$((E0 / 60)) $((E0 % 60))
+	printf '\n[schedule class]\ntimezone = %s\ndaily = %s\n' "$TZ0" "$WIN0"
 	printf '\n[group pupils]\nclients = 192.0.2.2/32, 2001:db8:1::2/128\nblock = games@class\n'
 } >"$CONF"
 diag "boundary at $(date -d "@$T0" +%T) (class, $TZ0)"
