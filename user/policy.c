@@ -197,13 +197,11 @@ static int build_groups(struct guard_policy *pol, const struct guard_config *cfg
 	pol->n_groups = (__u32)cfg->n_groups + 1;
 	for (gi = 0; gi < cfg->n_groups; gi++)
 		n += cfg->groups[gi].n_clients + cfg->groups[gi].n_macs;
-	if (n) {
-		cl = calloc(n, sizeof(*cl));
-		pol->macs = calloc(n, sizeof(*pol->macs));
-		if (!cl || !pol->macs) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
+	cl = calloc(n ? n : 1, sizeof(*cl));
+	pol->macs = calloc(n ? n : 1, sizeof(*pol->macs));
+	if (!cl || !pol->macs) {
+		err = -ENOMEM;
+		goto cleanup;
 	}
 	n = 0;
 	for (gi = 0; gi < cfg->n_groups; gi++) {
