@@ -63,6 +63,7 @@ enum {
 	OPT_LIST,
 	OPT_LIVE,
 	OPT_TIMEOUT,
+	OPT_CASE,
 };
 
 static const struct option all_opts[] = {
@@ -80,6 +81,7 @@ static const struct option all_opts[] = {
 	{ "list", required_argument, NULL, OPT_LIST },
 	{ "live", no_argument, NULL, OPT_LIVE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "case", required_argument, NULL, OPT_CASE },
 	{ 0 },
 };
 
@@ -94,6 +96,7 @@ struct parsed {
 	const char *list; /* add, del: --list */
 	bool live; /* check --live */
 	long timeout; /* add, del: --timeout SEC, -1 if not given */
+	const char *cases; /* bench: --case NAME[,NAME...] */
 };
 
 /* Options valid for a command are named in its usage line; reject the others. */
@@ -176,6 +179,10 @@ static int parse(const struct cmd *c, int argc, char **argv, struct parsed *p)
 			name = "[--timeout";
 			break;
 		}
+		case OPT_CASE:
+			p->cases = optarg;
+			name = "[--case";
+			break;
 		case ':':
 			return usage_error(c, "option %s needs a value", argv[optind - 1]);
 		default:
@@ -309,6 +316,7 @@ static int cmd_bench(const struct cmd *c, int argc, char **argv)
 	o.quick = p.quick;
 	o.v4 = p.v4;
 	o.v6 = p.v6;
+	o.cases = p.cases;
 	return bench_run(&o);
 }
 
@@ -374,9 +382,10 @@ static const struct cmd cmds[] = {
 	  "Parse registry files; print each problem as file:line: message, then a count line.\n"
 	  "Exit 1 when problems were found.",
 	  cmd_lint },
-	{ "bench", "[--json] [--quick] [--v4 N] [--v6 N]",
+	{ "bench", "[--json] [--quick] [--v4 N] [--v6 N] [--case NAME[,NAME...]]",
 	  "Nanoseconds per packet for the standard packet mix, beside a minimal XDP program\n"
-	  "measured in the same run; load time and kernel memory.",
+	  "measured in the same run; load time and kernel memory. --case measures only the\n"
+	  "named cases (and the minimal program): for a profiler.",
 	  cmd_bench },
 	{ "help", "[COMMAND]", "This help, or a command's.", cmd_help },
 };
