@@ -41,6 +41,9 @@
  *        - if it lacks a bit of dh_node_mask(S), S is not a node: stop the walk;
  *        - if it holds every bit of dh_bloom_mask(S), probe S in the table (3.); a leaf found
  *          replaces what a shorter suffix found: the most specific match decides.
+ *      The top-level suffix's word is read only when some entry is a one-label name
+ *      (DOM_CFG_F_TLD): without one, no key is stored there, and it is a node for any name
+ *      under a top-level domain anything is listed under; the walk goes on to the second level.
  *      When the walk reaches the whole name (no stop), its exact-only key dh_exact(S) is
  *      probed last (when the tables hold one: DOM_CFG_F_EXACT): found, it beats the subtree
  *      key at the same name.

@@ -128,6 +128,12 @@ ABI_ASSERT_SIZE(struct dom_config, 24);
 
 /* Some entry is exact-only: the whole name's exact key must be probed (one more probe). */
 #define DOM_CFG_F_EXACT 0x1
+/*
+ * Some entry is a one-label name (a top-level domain: `zip`): the walk must test the top-level
+ * suffix's key. Without one, it goes straight on to the second level: a top-level suffix is
+ * then never a stored key, and nearly always a node (whatever is listed under .com).
+ */
+#define DOM_CFG_F_TLD 0x2
 
 /* Load-time actions (rodata cfg_dns_action, cfg_tcp_action): user/config.h's order. */
 enum guard_dns_action {

@@ -310,6 +310,8 @@ static int add_pending(struct domtable *t, const struct dom_pending *p)
 		r->flags |= DOMT_F_EXACT;
 		t->n_exact++;
 	}
+	if (!memchr(p->name, '.', len))
+		t->n_tld++;
 	if (e->allow)
 		r->flags |= DOMT_F_ALLOW;
 	else
@@ -1005,6 +1007,9 @@ int domtable_lookup(const struct domtable *t, const char *name, struct dom_match
 	if (!t->built)
 		return 0;
 	for (i = n - 1; i >= 0; i--) {
+		/* no one-label entry: the top-level suffix is not tested (DOM_CFG_F_TLD) */
+		if (i == n - 1 && !t->n_tld)
+			continue;
 		m->bloom_probes++;
 		if (!bloom_node(t, keys[i]))
 			break;

@@ -62,6 +62,7 @@ struct domtable {
 	size_t n_recs, cap_recs;
 	size_t n_entries; /* entries given, before merging */
 	size_t n_exact; /* exact-only records */
+	size_t n_tld; /* records of a one-label name (DOM_CFG_F_TLD) */
 	size_t n_allow; /* records with an allow entry */
 	size_t n_shared; /* records whose key another record has too (DOMT_F_SHARED) */
 

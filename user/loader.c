@@ -82,7 +82,7 @@ static int fill_domains(struct guard *skel, const struct domtable *dt)
 		.bloom_mask = dt->bloom_words - 1,
 		.bucket_mask = dt->n_buckets - 1,
 		.n_leaves = dt->n_leaves,
-		.flags = dt->n_exact ? DOM_CFG_F_EXACT : 0,
+		.flags = (dt->n_exact ? DOM_CFG_F_EXACT : 0) | (dt->n_tld ? DOM_CFG_F_TLD : 0),
 	};
 	int err;
 

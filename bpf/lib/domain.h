@@ -9,10 +9,11 @@
  * buffer), its bloom word read as soon as S is known: a key whose node bits are not all set
  * ends the walk (nothing longer can be listed), one whose key bits are all set is probed in the
  * cuckoo table, and a key found overrides what a less specific one found, so the most specific
- * match decides. The whole name's exact-only key is probed last (when the tables hold one:
+ * match decides. The top-level suffix is tested only when some entry is a one-label name
+ * (DOM_CFG_F_TLD): otherwise it cannot be stored, and is a node for nearly every name. The whole name's exact-only key is probed last (when the tables hold one:
  * DOM_CFG_F_EXACT, and the walk reached the whole name): it beats the subtree key at the same
- * name. A name that matches nothing usually costs two steps: its top-level label (a node when
- * anything is listed under it), then a second-level name that is not one.
+ * name. A name that matches nothing usually costs one bloom word: its second-level name, not a
+ * node (and one more, its top-level label's, when some entry is a one-label name).
  */
 #ifndef BPFGUARD_BPF_LIB_DOMAIN_H
 #define BPFGUARD_BPF_LIB_DOMAIN_H
@@ -72,11 +73,12 @@ static __always_inline __u64 dom_bloom_word(__u32 bloom_mask, __u64 key)
  * inside; what a probe finds goes to the scratch map, not to registers, so the states after the
  * loop do not differ by the iteration that matched.
  */
-static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const void *end)
+static __always_inline int dom_walk_in(struct name_buf *nb, const __u8 *msg, const void *end,
+				       const int in_pkt)
 {
 	const struct dom_config *dc;
 	__u32 zero = 0, i, n = nb->labels, last = (__u32)nb->len + 1, bloom_mask, bucket_mask,
-	      exact;
+	      flags;
 	__u64 s, w, h;
 
 	nb->match_leaf = DOM_LEAF_NONE;
@@ -88,8 +90,8 @@ static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const 
 	s = dc->root;
 	bloom_mask = dc->bloom_mask;
 	bucket_mask = dc->bucket_mask;
-	exact = dc->flags & DOM_CFG_F_EXACT;
-	for (i = 0; i < (msg ? DOM_PKT_LEVELS : DH_MAX_LABELS); i++) {
+	flags = dc->flags;
+	for (i = 0; i < (in_pkt ? DOM_PKT_LEVELS : DH_MAX_LABELS); i++) {
 		__u32 li, start, len, leaf;
 
 		if (i >= n)
@@ -97,13 +99,14 @@ static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const 
 		li = (n - 1 - i) & DH_MAX_LABELS;
 		start = (__u32)nb->dot[li] + 1;
 		len = last - start;
-		if (len == 0 || len > 0xffff)
+		/* in the packet, dns_name_scan() read each label's length byte: 1..DH_MAX_LABEL */
+		if (!in_pkt && (len == 0 || len > 0xffff))
 			return NAME_ERR(PASS_NAME_MALFORMED);
-		if (len > DH_MAX_LABEL)
+		if (!in_pkt && len > DH_MAX_LABEL)
 			return NAME_ERR(PASS_NAME_TOO_LONG);
 		/* the next label (to the left) ends at this one's dot */
 		last = start - 1;
-		if (msg) {
+		if (in_pkt) {
 			/* the hash's own copy of the length: see dns_name_scan() */
 			NAME_CLAMP(len, DH_MAX_LABEL);
 			if (dns_label_hash(msg, end, sizeof(struct hdr_dns) + start, len, &h))
@@ -113,6 +116,9 @@ static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const 
 			h = name_label_hash(nb->b + start, len);
 		}
 		s = dh_suffix(s, h);
+		/* no one-label entry: the top-level suffix is neither stored nor worth testing */
+		if (i == 0 && !(flags & DOM_CFG_F_TLD))
+			continue;
 		w = dom_bloom_word(bloom_mask, s);
 		/* not a node: no listed name ends with this suffix, nor with a longer one */
 		if (!dh_node_test(w, s))
@@ -129,7 +135,7 @@ static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const 
 	if (i < n)
 		return NAME_ERR(PASS_NAME_TOO_LONG);
 	/* the whole name's exact-only key: it beats the subtree key at the same name */
-	if (!exact)
+	if (!(flags & DOM_CFG_F_EXACT))
 		return 0;
 	s = dh_exact(s);
 	if (!dh_bloom_test(dom_bloom_word(bloom_mask, s), s))
@@ -143,10 +149,16 @@ static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const 
 	return 0;
 }
 
+/* The walk over a DNS question's name in the packet, recorded by dns_name_scan(). */
+static __always_inline int dom_walk(struct name_buf *nb, const __u8 *msg, const void *end)
+{
+	return dom_walk_in(nb, msg, end, 1);
+}
+
 /* The walk over the name in nb->b (text names, and DNS names copied: see dom_walk()). */
 static __always_inline int dom_lookup(struct name_buf *nb)
 {
-	return dom_walk(nb, NULL, NULL);
+	return dom_walk_in(nb, NULL, NULL, 0);
 }
 
 #endif

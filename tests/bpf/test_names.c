@@ -1330,10 +1330,72 @@ static void test_no_exact_entry(void **state)
 	assert_int_equal(
 		bpf_map_lookup_elem(bpf_map__fd(s->skel2->maps.MAP_DOM_CONFIG), &zero, &dc), 0);
 	assert_int_equal(dc.flags & DOM_CFG_F_EXACT, 0);
+	assert_int_equal(dc.flags & DOM_CFG_F_TLD,
+			 0); /* no one-label entry: "test" is not tested */
 	assert_int_equal(dc.root, s->pol2->dom.root);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct pspec f = { .kind = P_DNS, .name = cases[i].name };
 		struct fspec fs = { 0 };
+		__u8 payload[PKT_MAX];
+		struct snapshot a, b;
+		struct run_out o;
+		struct pkt p;
+
+		frame(&p, &fs, payload, payload_of(&f, payload, sizeof(payload)));
+		snap(s, s->skel2, &a);
+		run(s->skel2, HOOK_XDP, p.buf, p.len, &o);
+		snap(s, s->skel2, &b);
+		check_deltas(cases[i].name, &a, &b, cases[i].counter, 0,
+			     cases[i].counter == GC_PASS_NOMATCH ? NOLIST : L_MALWARE, p.len);
+	}
+	drop_second(s);
+}
+
+/*
+ * A one-label entry (a whole top-level domain): the walk tests the top-level suffix
+ * (DOM_CFG_F_TLD), in the packet (a DNS question), from the copy (a question of more labels
+ * than the in-place walk takes) and in text (SNI).
+ */
+static void test_tld_entry(void **state)
+{
+	static char deep[128];
+	static const struct {
+		const char *name;
+		enum payload_kind kind;
+		__u32 counter;
+	} cases[] = {
+		{ "zip", P_DNS, GC_ANSWER_DNS_NXDOMAIN },
+		{ "a.b.ZIP", P_DNS, GC_ANSWER_DNS_NXDOMAIN },
+		{ deep, P_DNS, GC_ANSWER_DNS_NXDOMAIN },
+		{ "www.example.zip", P_TLS, GC_RESET_SNI },
+		{ "zip.com", P_DNS, GC_PASS_NOMATCH },
+		{ "notzip", P_DNS, GC_PASS_NOMATCH },
+		{ "zip.example", P_TLS, GC_PASS_NOMATCH },
+	};
+	struct nstate *s = *state;
+	struct dom_entry e = { .name = "zip", .list_id = L_MALWARE, .category = CAT_MALWARE };
+	struct dom_config dc;
+	__u32 zero = 0;
+	size_t i;
+
+	for (i = 0; i < 20; i++)
+		strcat(deep, "l.");
+	strcat(deep, "zip"); /* 21 labels: past the in-place walk (DOM_PKT_LEVELS), the copy */
+	drop_second(s);
+	s->pol2 = policy_new();
+	assert_non_null(s->pol2);
+	s->pol2->n_lists = N_LISTS;
+	s->pol2->groups[0].block_mask = BLOCK_MASK;
+	assert_int_equal(domtable_add(&s->pol2->dom, &e), 0);
+	assert_int_equal(iptable_build(&s->pol2->ipt, NULL, 0), 0);
+	assert_int_equal(domtable_build(&s->pol2->dom), 0);
+	assert_int_equal(load(s->pol2, &s->skel2), 0);
+	assert_int_equal(
+		bpf_map_lookup_elem(bpf_map__fd(s->skel2->maps.MAP_DOM_CONFIG), &zero, &dc), 0);
+	assert_int_equal(dc.flags & DOM_CFG_F_TLD, DOM_CFG_F_TLD);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct pspec f = { .kind = cases[i].kind, .name = cases[i].name };
+		struct fspec fs = { .l4 = (__u8)(cases[i].kind == P_TLS ? TCP : 0) };
 		__u8 payload[PKT_MAX];
 		struct snapshot a, b;
 		struct run_out o;
@@ -1414,7 +1476,7 @@ int main(void)
 		cmocka_unit_test(test_fixtures_xdp),   cmocka_unit_test(test_fixtures_tc),
 		cmocka_unit_test(test_dns_answers),    cmocka_unit_test(test_tcp_resets),
 		cmocka_unit_test(test_split_hello),    cmocka_unit_test(test_differential),
-		cmocka_unit_test(test_no_exact_entry),
+		cmocka_unit_test(test_no_exact_entry), cmocka_unit_test(test_tld_entry),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

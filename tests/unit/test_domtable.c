@@ -303,6 +303,39 @@ static void test_bucket_find(void **state)
 
 /* ---- matching semantics ---- */
 
+/*
+ * A one-label entry (a whole top-level domain): counted (DOM_CFG_F_TLD), and the walk tests the
+ * top-level suffix, which it skips without one.
+ */
+static void test_tld_entry(void **state)
+{
+	struct dom_match m;
+	struct domtable t;
+
+	(void)state;
+	assert_int_equal(domtable_init(&t, DH_ROOT), 0);
+	add(&t, "example.com", 0, 0, 0, 3);
+	build(&t);
+	assert_int_equal(t.n_tld, 0);
+	assert_int_equal(domtable_lookup(&t, "a.b.example.com", &m), 0);
+	assert_int_equal(m.bloom_probes, 2); /* example.com (found), b.example.com (no node) */
+	domtable_free(&t);
+
+	assert_int_equal(domtable_init(&t, DH_ROOT), 0);
+	add(&t, "example.com", 0, 0, 0, 3);
+	add(&t, "ZIP", 0, 0, 0, 5);
+	build(&t);
+	assert_int_equal(t.n_tld, 1);
+	expect_match(&t, "zip", "zip", false, false, 1ull << 5);
+	expect_match(&t, "a.b.Zip", "zip", false, false, 1ull << 5);
+	expect_match(&t, "example.com", "example.com", false, false, 1ull << 3);
+	expect_none(&t, "zip.com");
+	expect_none(&t, "azip");
+	assert_int_equal(domtable_lookup(&t, "a.b.example.com", &m), 0);
+	assert_int_equal(m.bloom_probes, 3); /* com too now */
+	domtable_free(&t);
+}
+
 static void test_label_boundaries(void **state)
 {
 	struct domtable t;
@@ -1353,8 +1386,9 @@ static void test_crafted_collision(void **state)
 	domtable_free(&t);
 
 	/*
-	 * only the crafted name listed: the walk stops at org, which no listed name ends with
-	 * (maps/domain.h, "Nodes"): the shared key is never probed
+	 * only the crafted name listed: the walk stops at example.org, which no listed name ends
+	 * with (maps/domain.h, "Nodes"): the shared key is never probed. Its first and only bloom
+	 * word: no entry is a one-label name, so org's is not read (DOM_CFG_F_TLD).
 	 */
 	assert_int_equal(domtable_init(&t, DH_ROOT), 0);
 	add(&t, crafted, 0, 0, 0, 9);
@@ -1371,7 +1405,7 @@ static void test_crafted_collision(void **state)
 	build(&t);
 	assert_int_equal(domtable_lookup(&t, victim, &m), 0);
 	assert_int_not_equal(m.leaf, DOM_LEAF_NONE); /* the kernel would block it */
-	assert_int_equal(m.bloom_probes, 3);
+	assert_int_equal(m.bloom_probes, 2); /* example.org, then the victim */
 	assert_null(m.rec);
 	assert_non_null(m.key_rec);
 	assert_string_equal(domtable_name(&t, m.key_rec), crafted);
@@ -1424,6 +1458,7 @@ int main(void)
 		cmocka_unit_test(test_suffix_chain),
 		cmocka_unit_test(test_bucket_find),
 		cmocka_unit_test(test_label_boundaries),
+		cmocka_unit_test(test_tld_entry),
 		cmocka_unit_test(test_most_specific),
 		cmocka_unit_test(test_allow_beats_block),
 		cmocka_unit_test(test_exact_entries),
