@@ -291,6 +291,19 @@ PARSE_FN __u32 tls_be16(const __u8 *p)
 	return (__u32)p[0] << 8 | p[1];
 }
 
+/* A big-endian 32-bit number at p (unaligned): one load and a byte swap. */
+PARSE_FN __u32 tls_be32(const __u8 *p)
+{
+	__u32 v;
+
+#ifdef __BPF__
+	v = *(const __u32 *)(const void *)p;
+#else
+	memcpy(&v, p, sizeof(v));
+#endif
+	return __builtin_bswap32(v);
+}
+
 /*
  * The fast walk over the extension headers of a ClientHello, from offset off of the segment
  * (an extension header; ext_left bytes of the extensions block from there, steps fields
@@ -316,8 +329,10 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 		q = seg + off;
 		if (q + 4 > end)
 			return TLS_SLOW;
-		type = tls_be16(q);
-		len = tls_be16(q + 2);
+		/* type and length in one load: the chain from one header to the next is short */
+		type = tls_be32(q);
+		len = type & 0xffff;
+		type >>= 16;
 		if (ext_left < 4 || len > ext_left - 4)
 			return TLS_SLOW;
 		ext_left -= 4 + len;
