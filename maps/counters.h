@@ -48,6 +48,12 @@
 	X(RESET_SNI, "reset_sni", "TLS ClientHello with a blocked SNI, answered with a TCP reset") \
 	X(DROP_HTTP, "drop_http", "HTTP request for a blocked host, dropped")                      \
 	X(RESET_HTTP, "reset_http", "HTTP request for a blocked host, answered with a TCP reset")  \
+	X(DROP_UNEXAMINED, "drop_unexamined",                                                      \
+	  "a name the guard cannot examine (a pass_name_* / _malformed / pass_tls_unsupported "    \
+	  "reason), dropped: [guard] unexamined = block")                                          \
+	X(RESET_UNEXAMINED, "reset_unexamined",                                                    \
+	  "a name the guard cannot examine, in a TCP segment, answered with a TCP reset: "         \
+	  "[guard] unexamined = block")                                                            \
 	X(PASS_DOMAIN_ALLOW, "pass_domain_allow", "a domain allow entry matched the name")         \
 	X(PASS_DOMAIN_CATEGORY_OFF, "pass_domain_category_off",                                    \
 	  "a domain block entry matched the name but its category is not blocked "                 \

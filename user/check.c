@@ -142,9 +142,14 @@ static int check_name(const struct check_opts *o, const struct guard_config *cfg
 	err = domtable_lookup(&pol->dom, q, &m);
 
 	if (err == -ENAMETOOLONG) {
-		print_dom_line(o, cfg, pol, group, "pass", NULL,
-			       "(longer than 253 characters, 127 labels or a 63-byte label: the "
-			       "guard cannot examine it and counts it as such)");
+		bool block = cfg->unexamined == UNEXAMINED_BLOCK;
+
+		print_dom_line(
+			o, cfg, pol, group, block ? "block" : "pass", NULL,
+			block ? "(longer than 253 characters, 127 labels or a 63-byte label: "
+				"the guard cannot examine it, and blocks it: unexamined = block)" :
+				"(longer than 253 characters, 127 labels or a 63-byte label: the "
+				"guard cannot examine it and counts it as such)");
 		return 0;
 	}
 	if (err) {

@@ -65,7 +65,7 @@ struct cfg_parser {
 
 static const char *const guard_keys[] = {
 	"interfaces", "tc_ingress", "tc_egress", "xdp_mode", "dns_action", "tcp_action",
-	"sinkhole4",  "sinkhole6",  "block_ttl", "metrics",  "state_dir",
+	"sinkhole4",  "sinkhole6",  "block_ttl", "metrics",  "state_dir",  "unexamined",
 };
 static const char *const list_keys[] = { "path",  "url",    "category", "action",   "direction",
 					 "match", "sha256", "refresh",	"max_size", "timeout" };
@@ -447,6 +447,7 @@ static void guard_key(struct cfg_parser *p, int line, const char *key, char *v)
 {
 	static const char *const dns_actions[] = { "drop", "nxdomain", "refused", "sinkhole" };
 	static const char *const tcp_actions[] = { "drop", "reset" };
+	static const char *const unexamined_values[] = { "pass", "block" };
 	struct guard_config *cfg = p->cfg;
 	char hint[96];
 	int k;
@@ -475,6 +476,10 @@ static void guard_key(struct cfg_parser *p, int line, const char *key, char *v)
 		k = parse_enum(p, line, key, v, tcp_actions, ARRAY_SIZE(tcp_actions));
 		if (k >= 0)
 			cfg->tcp_action = k; /* TCP_ACT_* in the same order */
+	} else if (strcasecmp(key, "unexamined") == 0) {
+		k = parse_enum(p, line, key, v, unexamined_values, ARRAY_SIZE(unexamined_values));
+		if (k >= 0)
+			cfg->unexamined = k; /* UNEXAMINED_* in the same order */
 	} else if (strcasecmp(key, "sinkhole4") == 0) {
 		parse_sinkhole(p, line, key, v, 4, &cfg->sinkhole4);
 	} else if (strcasecmp(key, "sinkhole6") == 0) {

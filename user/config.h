@@ -20,6 +20,8 @@
 enum xdp_mode_cfg { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
 enum dns_action_cfg { DNS_ACT_DROP = 0, DNS_ACT_NXDOMAIN, DNS_ACT_REFUSED, DNS_ACT_SINKHOLE };
 enum tcp_action_cfg { TCP_ACT_DROP = 0, TCP_ACT_RESET };
+/* `unexamined`: what becomes of a name the guard cannot examine (too long, cut, malformed) */
+enum unexamined_cfg { UNEXAMINED_PASS = 0, UNEXAMINED_BLOCK };
 /* Which address of a packet a list is matched against. */
 enum list_dir_cfg { LIST_DIR_DST = 1, LIST_DIR_SRC = 2, LIST_DIR_BOTH = 3 };
 /* Domain entries: a listed name covers its subtree, or only itself. */
@@ -97,6 +99,7 @@ struct guard_config {
 	int xdp_mode; /* enum xdp_mode_cfg */
 	int dns_action; /* enum dns_action_cfg */
 	int tcp_action; /* enum tcp_action_cfg */
+	int unexamined; /* enum unexamined_cfg, default pass */
 	struct ip_prefix sinkhole4, sinkhole6; /* plen 0 family 0: unset */
 	unsigned int block_ttl; /* seconds, default 10 */
 	char metrics[64]; /* "host:port", empty: no metrics endpoint */

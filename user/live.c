@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "user/attach.h"
 #include "user/changes.h"
@@ -92,14 +93,71 @@ void live_close(struct live_guard *lg)
 }
 
 /* Keep fd if it is one of the maps we read, with the layout we expect. */
+/*
+ * The load-time knob var, a __u32 of the program's read-only data (map fd, info mi: its
+ * ".rodata" map), found by name through the map's BTF: whichever build of bpfguard loaded it.
+ * Returns 0 with *v, or -errno.
+ */
+static int read_rodata_u32(int fd, const struct bpf_map_info *mi, const char *var, __u32 *v)
+{
+	const struct btf_var_secinfo *vsi;
+	const struct btf_type *t;
+	struct btf *btf = NULL;
+	__u32 zero = 0, i;
+	__u8 *val = NULL;
+	int err = -ENOENT;
+
+	if (!mi->btf_id || !mi->btf_value_type_id)
+		return -ENOENT;
+	btf = btf__load_from_kernel_by_id(mi->btf_id);
+	val = malloc(mi->value_size);
+	if (!btf || !val) {
+		err = btf ? -ENOMEM : -errno;
+		goto cleanup;
+	}
+	t = btf__type_by_id(btf, mi->btf_value_type_id);
+	if (!t || !btf_is_datasec(t))
+		goto cleanup;
+	vsi = btf_var_secinfos(t);
+	for (i = 0; i < btf_vlen(t); i++, vsi++) {
+		const struct btf_type *vt = btf__type_by_id(btf, vsi->type);
+
+		if (!vt || strcmp(btf__name_by_offset(btf, vt->name_off), var))
+			continue;
+		if (vsi->size != sizeof(*v) || vsi->offset + vsi->size > mi->value_size) {
+			err = -EPROTO;
+			goto cleanup;
+		}
+		if (bpf_map_lookup_elem(fd, &zero, val)) {
+			err = -errno;
+			goto cleanup;
+		}
+		memcpy(v, val + vsi->offset, sizeof(*v));
+		err = 0;
+		break;
+	}
+cleanup:
+	free(val);
+	btf__free(btf);
+	return err;
+}
+
 static int take_map(struct live_guard *lg, int fd)
 {
 	struct bpf_map_info mi = { 0 };
-	__u32 len = sizeof(mi);
+	__u32 len = sizeof(mi), v = 0;
+	size_t n;
 	int i;
 
 	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
 		return -errno;
+	n = strlen(mi.name);
+	if (n >= 7 && !strcmp(mi.name + n - 7, ".rodata")) {
+		/* the knobs check --live reports by: a program without one predates it */
+		if (!read_rodata_u32(fd, &mi, "cfg_block_unexamined", &v))
+			lg->block_unexamined = v != 0;
+		return 0;
+	}
 	for (i = 0; i < LIVE_MAPS; i++) {
 		if (!live_maps[i].name || strcmp(mi.name, live_maps[i].name))
 			continue;
@@ -654,9 +712,13 @@ static int check_name(const struct check_opts *o, const struct live_guard *lg, _
 	}
 	n = live_dom_lookup(lg, q, hits);
 	if (n == -ENAMETOOLONG || (n < 0 && strlen(q) > DH_MAX_NAME)) {
-		out->verdict = "pass";
-		out->note = "(longer than 253 characters, 127 labels or a 63-byte label: the guard "
-			    "cannot examine it and counts it as such)";
+		out->verdict = lg->block_unexamined ? "block" : "pass";
+		out->note =
+			lg->block_unexamined ?
+				"(longer than 253 characters, 127 labels or a 63-byte label: the "
+				"guard cannot examine it, and blocks it: unexamined = block)" :
+				"(longer than 253 characters, 127 labels or a 63-byte label: the "
+				"guard cannot examine it and counts it as such)";
 		return 0;
 	}
 	if (n < 0) {

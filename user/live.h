@@ -44,6 +44,7 @@ struct live_guard {
 	size_t mem_len[LIVE_MAPS];
 	__u32 entries[LIVE_MAPS]; /* max_entries */
 	struct dom_config dc;
+	bool block_unexamined; /* the program's cfg_block_unexamined ([guard] unexamined = block) */
 	struct list_meta lists[GUARD_MAX_LISTS];
 	__u32 n_lists;
 };

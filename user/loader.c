@@ -199,6 +199,7 @@ static void set_actions(struct guard *skel, const struct guard_actions *a)
 	}
 	ro->cfg_dns_action = (__u32)a->dns_action;
 	ro->cfg_tcp_action = (__u32)a->tcp_action;
+	ro->cfg_block_unexamined = a->unexamined == UNEXAMINED_BLOCK;
 	ro->cfg_block_ttl = a->block_ttl;
 	ro->cfg_sinkhole4_set = a->has_sinkhole4;
 	ro->cfg_sinkhole6_set = a->has_sinkhole6;

@@ -16,13 +16,14 @@
 
 /*
  * What a blocked name is answered with (the [guard] keys dns_action, tcp_action, block_ttl,
- * sinkhole4/6), handed to the program as load-time knobs by the loader. A zeroed struct (set
+ * sinkhole4/6), and whether a name the guard cannot examine is blocked (unexamined), handed to the program as load-time knobs by the loader. A zeroed struct (set
  * false: policy_new) means the defaults: nxdomain, reset, 10 s.
  */
 struct guard_actions {
 	bool set; /* the fields below hold a config's values */
 	int dns_action; /* enum dns_action_cfg */
 	int tcp_action; /* enum tcp_action_cfg */
+	int unexamined; /* enum unexamined_cfg */
 	unsigned int block_ttl; /* seconds */
 	bool has_sinkhole4, has_sinkhole6;
 	__u8 sinkhole4[4];
@@ -36,6 +37,7 @@ static inline void policy_actions_from_config(struct guard_actions *a,
 	a->set = true;
 	a->dns_action = cfg->dns_action;
 	a->tcp_action = cfg->tcp_action;
+	a->unexamined = cfg->unexamined;
 	a->block_ttl = cfg->block_ttl;
 	a->has_sinkhole4 = cfg->sinkhole4.family == 4;
 	a->has_sinkhole6 = cfg->sinkhole6.family == 6;
@@ -66,7 +68,7 @@ struct guard_policy {
 	__u32 n_macs;
 	/* categories some group rule names with @schedule: learned from passing DNS answers */
 	__u64 learn_mask;
-	struct guard_actions act; /* how blocked names are answered */
+	struct guard_actions act; /* how blocked and unexamined names are answered */
 	struct reg_stats reg; /* summed over the lists */
 	__u64 build_ns; /* time to read the lists and build the tables */
 	/* what the tables held (they stay counted after policy_drop_tables) */

@@ -87,10 +87,16 @@ static __always_inline int ans_resize(struct pkt_ctx *pc, __u32 len, __u32 keep)
 
 		if (bpf_skb_change_tail(skb, len, 0))
 			return -1;
-		/* the headers must be linear to be rewritten in place */
+		/*
+		 * The headers must be linear to be rewritten in place. (skb opaque before each
+		 * read: clang would otherwise compute &skb->data once and read through the sum,
+		 * a modified context pointer the verifier refuses.)
+		 */
+		parse_opaque(skb);
 		if ((void *)(long)skb->data + ANS_L3_OFF_MAX + 60 > (void *)(long)skb->data_end)
 			bpf_skb_pull_data(skb,
 					  len < ANS_L3_OFF_MAX + 60 ? len : ANS_L3_OFF_MAX + 60);
+		parse_opaque(skb);
 		pc->data = (void *)(long)skb->data;
 		pc->data_end = (void *)(long)skb->data_end;
 	}

@@ -241,14 +241,6 @@ static __always_inline __u32 name_judge(struct pkt_ctx *pc, struct name_buf *nb,
 	return GC_PASS_DOMAIN_CATEGORY_OFF;
 }
 
-/* A judged name that does not block: the verdict, or -1 for the IP decision. */
-static __always_inline int names_pass(struct pkt_ctx *pc, __u32 counter)
-{
-	if (counter == GC_PASS_NOMATCH)
-		return -1;
-	return guard_pass(pc, counter);
-}
-
 /* A blocked TCP segment: reset (tcp_action = reset, when the frame can be turned) or drop. */
 static __always_inline int names_tcp_block(struct pkt_ctx *pc, const struct name_pkt *k,
 					   __u32 drop_counter, __u32 reset_counter)
@@ -256,6 +248,34 @@ static __always_inline int names_tcp_block(struct pkt_ctx *pc, const struct name
 	if (cfg_tcp_action == GUARD_TCP_RESET && k->answerable && !ans_tcp_reset(pc, k))
 		return guard_verdict(pc, reset_counter, GV_ANSWER);
 	return guard_drop(pc, drop_counter);
+}
+
+/* The reasons of a name the guard cannot examine: one run of the counters. */
+_Static_assert(GC_PASS_NAME_TRUNCATED == GC_PASS_NAME_TOO_LONG + 1 &&
+		       GC_PASS_NAME_MALFORMED == GC_PASS_NAME_TOO_LONG + 2 &&
+		       GC_PASS_DNS_MALFORMED == GC_PASS_NAME_TOO_LONG + 3 &&
+		       GC_PASS_TLS_MALFORMED == GC_PASS_NAME_TOO_LONG + 4 &&
+		       GC_PASS_TLS_UNSUPPORTED == GC_PASS_NAME_TOO_LONG + 5,
+	       "the unexamined reasons are consecutive");
+
+/*
+ * A packet that passes by counter: the verdict, or -1 for the IP decision (PASS_NOMATCH). A
+ * name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED: too long, cut,
+ * malformed, a ClientHello over several records) is blocked instead when [guard] unexamined =
+ * block (cfg_block_unexamined): a TCP segment as tcp_action says, a DNS query over UDP dropped
+ * (a question the guard could not read cannot be answered).
+ */
+static __always_inline int names_pass(struct pkt_ctx *pc, const struct name_pkt *k, __u32 counter)
+{
+	if (counter == GC_PASS_NOMATCH)
+		return -1;
+	if (cfg_block_unexamined &&
+	    counter - GC_PASS_NAME_TOO_LONG <= GC_PASS_TLS_UNSUPPORTED - GC_PASS_NAME_TOO_LONG) {
+		if (k->l4_proto == PARSE_IPPROTO_TCP)
+			return names_tcp_block(pc, k, GC_DROP_UNEXAMINED, GC_RESET_UNEXAMINED);
+		return guard_drop(pc, GC_DROP_UNEXAMINED);
+	}
+	return guard_pass(pc, counter);
 }
 
 /* Text name (SNI, Host) of len bytes now in nb->b[1..]: dots, case, lookup, judged. */
@@ -297,7 +317,7 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 		return -1;
 	}
 	if (ret < 0 || msg_len < sizeof(struct hdr_dns) + 1)
-		return guard_pass(pc, GC_PASS_DNS_MALFORMED);
+		return names_pass(pc, k, GC_PASS_DNS_MALFORMED);
 	n = msg_len - sizeof(struct hdr_dns);
 	if (n > DNS_COPY_MAX)
 		n = DNS_COPY_MAX;
@@ -309,12 +329,12 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 	/* and the trace's match is named from the copy in the scratch (user/replay.c) */
 	if (ret || (cfg_trace && sc->nb.match_leaf != DOM_LEAF_NONE)) {
 		if (n == 0 || guard_load(pc, msg_off + sizeof(struct hdr_dns), sc->nb.b, n))
-			return guard_pass(pc, GC_PASS_NAME_TRUNCATED);
+			return names_pass(pc, k, GC_PASS_NAME_TRUNCATED);
 		ret = guard_dns_name(&sc->nb, n, q);
 	}
 	c = name_judge(pc, &sc->nb, ret);
 	if (c != NAME_BLOCK)
-		return names_pass(pc, c);
+		return names_pass(pc, k, c);
 	if (source == NAME_SRC_DNS_TCP)
 		return names_tcp_block(pc, k, GC_DROP_DNS_TCP, GC_RESET_DNS_TCP);
 
@@ -544,17 +564,17 @@ static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc
 		return -1;
 	}
 	if (ret < 0)
-		return guard_pass(pc, (__u32)-ret);
+		return names_pass(pc, k, (__u32)-ret);
 
 	/* TLS_NAME: the bytes saved from earlier segments, then this segment's */
 	len = sc->span.len;
 	before = (__u32)w->name_len - len;
 	if (before > NAME_MAX_LEN + 1 || len == 0 || len > NAME_MAX_LEN + 1)
-		return guard_pass(pc, GC_PASS_TLS_MALFORMED);
+		return names_pass(pc, k, GC_PASS_TLS_MALFORMED);
 	NAME_CLAMP(before, 0xff);
 	NAME_CLAMP(len, 0xff);
 	if (len == 0)
-		return guard_pass(pc, GC_PASS_TLS_MALFORMED);
+		return names_pass(pc, k, GC_PASS_TLS_MALFORMED);
 	if (f && before) {
 		/* all 256 bytes, whatever before says: no exit by length, one verifier state */
 #pragma unroll
@@ -562,10 +582,10 @@ static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc
 			name_store64(sc->nb.b + 1 + i * 8, name_load64(f->name + i * 8));
 	}
 	if (guard_load(pc, off + sc->span.off, sc->nb.b + 1 + before, len))
-		return guard_pass(pc, GC_PASS_NAME_TRUNCATED);
+		return names_pass(pc, k, GC_PASS_NAME_TRUNCATED);
 	c = names_text(pc, &sc->nb, before + len);
 	if (c != NAME_BLOCK)
-		return names_pass(pc, c);
+		return names_pass(pc, k, c);
 	return names_tcp_block(pc, k, GC_DROP_SNI, GC_RESET_SNI);
 
 drop_flow:
@@ -623,12 +643,12 @@ static __always_inline int names_http(struct pkt_ctx *pc, struct name_scratch *s
 		return -1;
 	}
 	if (ret < 0)
-		return guard_pass(pc, (__u32)-ret);
+		return names_pass(pc, k, (__u32)-ret);
 	if (ret != 0)
 		return -1;
 	c = names_text(pc, &sc->nb, sc->host.len);
 	if (c != NAME_BLOCK)
-		return names_pass(pc, c);
+		return names_pass(pc, k, c);
 	return names_tcp_block(pc, k, GC_DROP_HTTP, GC_RESET_HTTP);
 }
 

@@ -526,13 +526,15 @@ static const char *counter_name(__u32 c)
 static bool is_answer(__u32 c)
 {
 	return (c >= GC_ANSWER_DNS_NXDOMAIN && c <= GC_ANSWER_DNS_NODATA) ||
-	       c == GC_RESET_DNS_TCP || c == GC_RESET_SNI || c == GC_RESET_HTTP;
+	       c == GC_RESET_DNS_TCP || c == GC_RESET_SNI || c == GC_RESET_HTTP ||
+	       c == GC_RESET_UNEXAMINED;
 }
 
 static bool is_drop(__u32 c)
 {
 	return c == GC_DROP_IP_DST || c == GC_DROP_IP_SRC || c == GC_DROP_DNS ||
-	       c == GC_DROP_DNS_TCP || c == GC_DROP_SNI || c == GC_DROP_HTTP;
+	       c == GC_DROP_DNS_TCP || c == GC_DROP_SNI || c == GC_DROP_HTTP ||
+	       c == GC_DROP_UNEXAMINED;
 }
 
 static int expected_retval(enum hook hook, __u32 counter)
@@ -716,7 +718,9 @@ static __u32 labels_before(const char *name, __u32 off)
 	return n;
 }
 
-static void run_fixture(struct nstate *s, const struct nfix *f, enum hook hook)
+/* Fixture f through skel (loaded from pol) on hook: verdict, counters, trace. */
+static void run_fixture_on(struct nstate *s, struct guard *skel, const struct guard_policy *pol,
+			   const struct nfix *f, enum hook hook)
 {
 	__u8 payload[PKT_MAX];
 	struct snapshot a, b;
@@ -738,11 +742,11 @@ static void run_fixture(struct nstate *s, const struct nfix *f, enum hook hook)
 	frame(&p, &fs, payload, n);
 	if (f->pl.cut)
 		p.len -= f->pl.cut;
-	snap(s, s->skel, &a);
-	trace_reset(s, s->skel);
-	run(s->skel, hook, p.buf, p.len, &o);
-	snap(s, s->skel, &b);
-	trace_read(s, s->skel, &t);
+	snap(s, skel, &a);
+	trace_reset(s, skel);
+	run(skel, hook, p.buf, p.len, &o);
+	snap(s, skel, &b);
+	trace_read(s, skel, &t);
 	if (o.ret != expected_retval(hook, f->counter))
 		fail_msg("%s: returned %d, expected %d (counter %s, trace says %s)", what, o.ret,
 			 expected_retval(hook, f->counter), counter_name(f->counter),
@@ -752,18 +756,19 @@ static void run_fixture(struct nstate *s, const struct nfix *f, enum hook hook)
 		fail_msg("%s: trace counter %s", what, counter_name(t.counter));
 	if (f->counter != GC_DROP_IP_DST && t.source != source_of(f))
 		fail_msg("%s: trace source %u, expected %u", what, t.source, source_of(f));
-	if (f->counter >= GC_DROP_DNS && f->counter <= GC_PASS_DOMAIN_CATEGORY_OFF) {
+	if (f->counter >= GC_DROP_DNS && f->counter <= GC_PASS_DOMAIN_CATEGORY_OFF &&
+	    f->counter != GC_DROP_UNEXAMINED && f->counter != GC_RESET_UNEXAMINED) {
 		/* a domain entry decided: the host's lookup names the same leaf and suffix */
 		struct dom_match m;
 		char name[NAME_MAX_LEN + 2];
 
 		snprintf(name, sizeof(name), "%s",
 			 f->pl.custom == c_http_abs ? "x.ads.example.net" : f->pl.name);
-		assert_int_equal(domtable_lookup(&s->pol->dom, name, &m), 0);
+		assert_int_equal(domtable_lookup(&pol->dom, name, &m), 0);
 		if (!(t.flags & TRACE_F_DOMAIN) || t.leaf_id != m.leaf || m.leaf == 0)
 			fail_msg("%s: trace leaf %u flags %#x, host leaf %u", what, t.leaf_id,
 				 t.flags, m.leaf);
-		if (t.list_id != s->pol->dom.leaves[m.leaf].list_id ||
+		if (t.list_id != pol->dom.leaves[m.leaf].list_id ||
 		    (f->list >= 0 && t.list_id != (__u32)f->list))
 			fail_msg("%s: trace list %u", what, t.list_id);
 		if (t.match_label != labels_before(m.name, m.suffix_off) ||
@@ -774,6 +779,11 @@ static void run_fixture(struct nstate *s, const struct nfix *f, enum hook hook)
 	} else if (t.flags & TRACE_F_DOMAIN) {
 		fail_msg("%s: a domain leaf in the trace of a packet no domain decided", what);
 	}
+}
+
+static void run_fixture(struct nstate *s, const struct nfix *f, enum hook hook)
+{
+	run_fixture_on(s, s->skel, s->pol, f, hook);
 }
 
 static void test_fixtures_xdp(void **state)
@@ -1411,16 +1421,73 @@ static void test_tld_entry(void **state)
 	drop_second(s);
 }
 
+/*
+ * [guard] unexamined = block: every fixture again, through a program loaded with the knob.
+ * A name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED) is blocked,
+ * a TCP segment reset (tcp_action = reset) or dropped (drop), a DNS query over UDP dropped;
+ * every other verdict, reordered split hellos (PASS_TLS_UNORDERED) among them, is unchanged.
+ */
+static void unexamined_run(struct nstate *s, int tcp_action)
+{
+	size_t i, blocked = 0;
+	int h;
+
+	drop_second(s);
+	assert_int_equal(build_policy(&s->pol2, true), 0);
+	s->pol2->act.set = true;
+	s->pol2->act.dns_action = DNS_ACT_NXDOMAIN;
+	s->pol2->act.tcp_action = tcp_action;
+	s->pol2->act.block_ttl = 10;
+	s->pol2->act.unexamined = UNEXAMINED_BLOCK;
+	assert_int_equal(load(s->pol2, &s->skel2), 0);
+	for (i = 0; i < ARRAY_SIZE(fixtures); i++) {
+		struct nfix f = fixtures[i];
+
+		if (f.counter >= GC_PASS_NAME_TOO_LONG && f.counter <= GC_PASS_TLS_UNSUPPORTED) {
+			bool tcp = f.pl.kind != P_DNS || f.fs.l4 == TCP;
+
+			f.counter = tcp && tcp_action == TCP_ACT_RESET ? GC_RESET_UNEXAMINED :
+									 GC_DROP_UNEXAMINED;
+			f.list = NOLIST;
+			blocked++;
+		} else if (tcp_action == TCP_ACT_DROP) {
+			/* and the blocked names' resets are drops too */
+			f.counter = f.counter == GC_RESET_DNS_TCP ? GC_DROP_DNS_TCP :
+				    f.counter == GC_RESET_SNI	  ? GC_DROP_SNI :
+				    f.counter == GC_RESET_HTTP	  ? GC_DROP_HTTP :
+								    f.counter;
+		}
+		for (h = HOOK_XDP; h <= HOOK_TC; h++)
+			run_fixture_on(s, s->skel2, s->pol2, &f, (enum hook)h);
+	}
+	/* DNS (QDCOUNT, pointer, cut name, cut header), TLS (malformed, records, labels), HTTP */
+	assert_true(blocked >= 9);
+	drop_second(s);
+}
+
+static void test_unexamined_block(void **state)
+{
+	unexamined_run(*state, TCP_ACT_RESET);
+	unexamined_run(*state, TCP_ACT_DROP);
+}
+
 /* --- coverage and the verifier --- */
 
 /* Every verdict counter of the name stage has a fixture (here or in the tests above). */
 static void test_coverage(void **state)
 {
 	static const __u32 elsewhere[] = {
-		GC_ANSWER_DNS_REFUSED, GC_ANSWER_DNS_SINKHOLE,
-		GC_ANSWER_DNS_NODATA,  GC_DROP_DNS_TCP,
-		GC_DROP_SNI,	       GC_DROP_HTTP,
-		GC_PASS_TLS_PENDING,   GC_PASS_TLS_UNORDERED,
+		GC_ANSWER_DNS_REFUSED,
+		GC_ANSWER_DNS_SINKHOLE,
+		GC_ANSWER_DNS_NODATA,
+		GC_DROP_DNS_TCP,
+		GC_DROP_SNI,
+		GC_DROP_HTTP,
+		GC_PASS_TLS_PENDING,
+		GC_PASS_TLS_UNORDERED,
+		/* test_unexamined_block */
+		GC_DROP_UNEXAMINED,
+		GC_RESET_UNEXAMINED,
 	};
 	__u64 seen = 0;
 	__u32 notes = 0, c;
@@ -1472,11 +1539,12 @@ static void test_verifier_budget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_coverage),       cmocka_unit_test(test_verifier_budget),
-		cmocka_unit_test(test_fixtures_xdp),   cmocka_unit_test(test_fixtures_tc),
-		cmocka_unit_test(test_dns_answers),    cmocka_unit_test(test_tcp_resets),
-		cmocka_unit_test(test_split_hello),    cmocka_unit_test(test_differential),
-		cmocka_unit_test(test_no_exact_entry), cmocka_unit_test(test_tld_entry),
+		cmocka_unit_test(test_coverage),	 cmocka_unit_test(test_verifier_budget),
+		cmocka_unit_test(test_fixtures_xdp),	 cmocka_unit_test(test_fixtures_tc),
+		cmocka_unit_test(test_dns_answers),	 cmocka_unit_test(test_tcp_resets),
+		cmocka_unit_test(test_split_hello),	 cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_no_exact_entry),	 cmocka_unit_test(test_tld_entry),
+		cmocka_unit_test(test_unexamined_block),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

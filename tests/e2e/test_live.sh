@@ -195,6 +195,32 @@ else
 	not_ok "check --live and check -c agree on 9 targets (decision and list)" "${bad[@]}"
 fi
 
+# ---- a name the guard cannot examine: check --live reads the running program's knob --------------
+long="$(printf 'x%.0s' {1..70}).live.test"
+out=$(bg check --live "$long")
+assert_eq "pass" "$(first "$out")" "check --live of a 70-byte label: pass (unexamined = pass)"
+# wait_generation G: until the guard runs a generation after G (10 s at most)
+wait_generation() {
+	local i
+	for i in $(seq 100); do
+		[[ "$(generation)" =~ ^[0-9]+$ && "$(generation)" -gt "$1" ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+g=$(generation)
+sed -i 's/^\[guard\]$/[guard]\nunexamined = block/' "$CONF"
+kill -HUP "$GUARD_PID"
+wait_generation "$g" || not_ok "SIGHUP with unexamined = block: a new generation"
+out=$(bg check --live "$long")
+assert_eq "block" "$(first "$out")" "... after a reload with unexamined = block: block"
+assert_match "... and says why" "unexamined = block" "$out"
+assert_eq "block" "$(first "$(bpfguard_g check -c "$CONF" "$long")")" "... check -c agrees"
+g=$(generation)
+sed -i '/^unexamined = block$/d' "$CONF"
+kill -HUP "$GUARD_PID"
+wait_generation "$g" || not_ok "SIGHUP back to unexamined = pass: a new generation"
+
 # ---- refused requests ---------------------------------------------------------------------------
 cp "$CHANGES" "$D/changes.before"
 run_cmd add 'not a name!' --list "$LIST"

@@ -242,6 +242,73 @@ err=$("$BPFGUARD" check -c "$D/groups.conf" 198.51.100.7 --client pupils 2>&1 >/
 assert_eq 2 "$?" "check --client with neither an address nor a MAC: exit 2"
 assert_match "check --client: says what it takes" "--client 'pupils'.*MAC" "$err"
 
+# --- unexamined = block: names the guard cannot read are blocked, not passed ---------------
+
+cat >"$D/gen-unexamined.py" <<'EOF'
+import struct, sys
+from scapy.all import Ether, IP, TCP, UDP, Raw, wrpcap
+
+def hello_body(sni):
+    name = sni.encode()
+    sni_ext = struct.pack("!HHHBH", 0, len(name) + 5, len(name) + 3, 0, len(name)) + name
+    exts = struct.pack("!H", len(sni_ext)) + sni_ext
+    body = b"\x03\x03" + b"\x11" * 32 + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00" + exts
+    return b"\x01" + struct.pack("!I", len(body))[1:] + body
+
+def records(hs, cut):
+    # the handshake message in TLS records of `cut` bytes (one record when cut is None)
+    parts = [hs] if cut is None else [hs[i:i + cut] for i in range(0, len(hs), cut)]
+    return b"".join(b"\x16\x03\x01" + struct.pack("!H", len(p)) + p for p in parts)
+
+def tls(payload, sport):
+    return (Ether() / IP(src="192.0.2.10", dst="198.51.100.7") /
+            TCP(sport=sport, dport=443, flags="PA", seq=1000, ack=2000) / Raw(payload))
+
+# a DNS query whose question starts with a compression pointer (no query has one)
+dns = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + b"\xc0\x0c" + b"\x00\x01\x00\x01"
+frames = [
+    tls(records(hello_body("www.example.org"), 40), 40001),  # over several records
+    Ether() / IP(src="192.0.2.10", dst="198.51.100.53") / UDP(sport=5353, dport=53) / Raw(dns),
+    tls(records(hello_body("www.example.org"), None), 40002),  # one record: examined
+    tls(records(hello_body("a..example.org"), None), 40003),  # an empty label
+]
+wrpcap(sys.argv[1], frames)
+EOF
+if out=$("$PY" "$D/gen-unexamined.py" "$D/unexamined.pcap" 2>&1); then
+	ok "scapy wrote the unexamined capture"
+else
+	not_ok "scapy wrote the unexamined capture" "$out"
+fi
+# tshark reads the same name in frames 1 and 3: the several-record hello is a real one
+sni=$(tshark -r "$D/unexamined.pcap" -Y tls.handshake.extensions_server_name \
+	-T fields -e frame.number -e tls.handshake.extensions_server_name 2>/dev/null | tr '\t\n' ': ')
+assert_match "tshark: the hello over several records names its server too" \
+	'1:www\.example\.org .*3:www\.example\.org' "$sni"
+cat >"$D/want-unexamined-pass.txt" <<'EOF'
+1	pass	pass_tls_unsupported	-
+2	pass	pass_dns_malformed	-
+3	pass	pass_nomatch	-
+4	pass	pass_name_malformed	-
+EOF
+cat >"$D/want-unexamined-block.txt" <<'EOF'
+1	answer	reset_unexamined	-
+2	drop	drop_unexamined	-
+3	pass	pass_nomatch	-
+4	answer	reset_unexamined	-
+EOF
+sed 's/^interfaces = none$/interfaces = none\nunexamined = block/' "$D/guard.conf" \
+	>"$D/unexamined.conf"
+for mode in pass block; do
+	conf="$D/guard.conf"
+	[ "$mode" = block ] && conf="$D/unexamined.conf"
+	out=$("$BPFGUARD" replay -c "$conf" "$D/unexamined.pcap" 2>&1)
+	if d=$(diff -u "$D/want-unexamined-$mode.txt" - <<<"$out"); then
+		ok "replay, unexamined = $mode: names the guard cannot read are ${mode}ed"
+	else
+		not_ok "replay, unexamined = $mode: the expected verdicts" "$d"
+	fi
+done
+
 # --- exit codes ---------------------------------------------------------------------------
 
 size=$(stat -c %s "$D/mix.pcap")

@@ -130,6 +130,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->xdp_mode, XDP_MODE_AUTO);
 	assert_int_equal(cfg->dns_action, DNS_ACT_NXDOMAIN);
 	assert_int_equal(cfg->tcp_action, TCP_ACT_RESET);
+	assert_int_equal(cfg->unexamined, UNEXAMINED_PASS);
 	assert_int_equal(cfg->sinkhole4.family, 0);
 	assert_int_equal(cfg->sinkhole6.family, 0);
 	assert_int_equal(cfg->block_ttl, 10);
@@ -204,6 +205,9 @@ static void test_guard_enum_values(void **state)
 		  DNS_ACT_NXDOMAIN },
 		{ "tcp_action = reset", offsetof(struct guard_config, tcp_action), TCP_ACT_RESET },
 		{ "tcp_action = drop", offsetof(struct guard_config, tcp_action), TCP_ACT_DROP },
+		{ "unexamined = block", offsetof(struct guard_config, unexamined),
+		  UNEXAMINED_BLOCK },
+		{ "unexamined = Pass", offsetof(struct guard_config, unexamined), UNEXAMINED_PASS },
 		{ "block_ttl = 0", offsetof(struct guard_config, block_ttl), 0 },
 	};
 	char text[128];
@@ -251,6 +255,7 @@ static void test_guard_errors(void **state)
 	expect_error("[guard]\n\ndns_action = block\n", 3, "dns_action: 'block'",
 		     "drop, nxdomain, refused, sinkhole");
 	expect_error("[guard]\ntcp_action = rst\n", 2, "tcp_action: 'rst'", "drop, reset");
+	expect_error("[guard]\nunexamined = drop\n", 2, "unexamined: 'drop'", "pass, block");
 	expect_error("[guard]\ndns_action = sinkhole\n", 2, "dns_action", "sinkhole4");
 	expect_error("[guard]\nsinkhole4 = 2001:db8::1\n", 2, "sinkhole4", "IPv4");
 	expect_error("[guard]\nsinkhole4 = 192.0.2.0/24\n", 2, "sinkhole4", "IPv4");
