@@ -1307,6 +1307,43 @@ static void test_differential(void **state)
 	assert_true(by[GC_PASS_DOMAIN_ALLOW] > 0 && by[GC_PASS_DOMAIN_CATEGORY_OFF] > 0);
 }
 
+/* A second policy of one domain entry e, loaded as s->skel2; its dom_config into *dc. */
+static void load_one_entry(struct nstate *s, const struct dom_entry *e, struct dom_config *dc)
+{
+	__u32 zero = 0;
+
+	drop_second(s);
+	s->pol2 = policy_new();
+	assert_non_null(s->pol2);
+	s->pol2->n_lists = N_LISTS;
+	s->pol2->groups[0].block_mask = BLOCK_MASK;
+	assert_int_equal(domtable_add(&s->pol2->dom, e), 0);
+	assert_int_equal(iptable_build(&s->pol2->ipt, NULL, 0), 0);
+	assert_int_equal(domtable_build(&s->pol2->dom), 0);
+	assert_int_equal(load(s->pol2, &s->skel2), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->skel2->maps.MAP_DOM_CONFIG), &zero, dc),
+			 0);
+	assert_int_equal(dc->root, s->pol2->dom.root);
+}
+
+/* name in a DNS query (or a ClientHello, kind P_TLS) through s->skel2: counter, list L_MALWARE. */
+static void run_one_name(struct nstate *s, const char *name, enum payload_kind kind, __u32 counter)
+{
+	struct pspec f = { .kind = kind, .name = name };
+	struct fspec fs = { .l4 = (__u8)(kind == P_TLS ? TCP : 0) };
+	__u8 payload[PKT_MAX];
+	struct snapshot a, b;
+	struct run_out o;
+	struct pkt p;
+
+	frame(&p, &fs, payload, payload_of(&f, payload, sizeof(payload)));
+	snap(s, s->skel2, &a);
+	run(s->skel2, HOOK_XDP, p.buf, p.len, &o);
+	snap(s, s->skel2, &b);
+	check_deltas(name, &a, &b, counter, 0, counter == GC_PASS_NOMATCH ? NOLIST : L_MALWARE,
+		     p.len);
+}
+
 /*
  * Tables without an exact-only entry: the lookup skips the exact key's probe (dom_config's
  * DOM_CFG_F_EXACT off), and still decides by the subtree keys, the whole name's included.
@@ -1325,39 +1362,14 @@ static void test_no_exact_entry(void **state)
 	struct nstate *s = *state;
 	struct dom_entry e = { .name = "evil.test", .list_id = L_MALWARE, .category = CAT_MALWARE };
 	struct dom_config dc;
-	__u32 zero = 0;
 	size_t i;
 
-	drop_second(s);
-	s->pol2 = policy_new();
-	assert_non_null(s->pol2);
-	s->pol2->n_lists = N_LISTS;
-	s->pol2->groups[0].block_mask = BLOCK_MASK;
-	assert_int_equal(domtable_add(&s->pol2->dom, &e), 0);
-	assert_int_equal(iptable_build(&s->pol2->ipt, NULL, 0), 0);
-	assert_int_equal(domtable_build(&s->pol2->dom), 0);
-	assert_int_equal(load(s->pol2, &s->skel2), 0);
-	assert_int_equal(
-		bpf_map_lookup_elem(bpf_map__fd(s->skel2->maps.MAP_DOM_CONFIG), &zero, &dc), 0);
+	load_one_entry(s, &e, &dc);
 	assert_int_equal(dc.flags & DOM_CFG_F_EXACT, 0);
-	assert_int_equal(dc.flags & DOM_CFG_F_TLD,
-			 0); /* no one-label entry: "test" is not tested */
-	assert_int_equal(dc.root, s->pol2->dom.root);
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct pspec f = { .kind = P_DNS, .name = cases[i].name };
-		struct fspec fs = { 0 };
-		__u8 payload[PKT_MAX];
-		struct snapshot a, b;
-		struct run_out o;
-		struct pkt p;
-
-		frame(&p, &fs, payload, payload_of(&f, payload, sizeof(payload)));
-		snap(s, s->skel2, &a);
-		run(s->skel2, HOOK_XDP, p.buf, p.len, &o);
-		snap(s, s->skel2, &b);
-		check_deltas(cases[i].name, &a, &b, cases[i].counter, 0,
-			     cases[i].counter == GC_PASS_NOMATCH ? NOLIST : L_MALWARE, p.len);
-	}
+	/* no one-label entry: "test" is not tested */
+	assert_int_equal(dc.flags & DOM_CFG_F_TLD, 0);
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		run_one_name(s, cases[i].name, P_DNS, cases[i].counter);
 	drop_second(s);
 }
 
@@ -1385,39 +1397,16 @@ static void test_tld_entry(void **state)
 	struct nstate *s = *state;
 	struct dom_entry e = { .name = "zip", .list_id = L_MALWARE, .category = CAT_MALWARE };
 	struct dom_config dc;
-	__u32 zero = 0;
 	size_t i;
 
+	deep[0] = 0;
 	for (i = 0; i < 20; i++)
 		strcat(deep, "l.");
 	strcat(deep, "zip"); /* 21 labels: past the in-place walk (DOM_PKT_LEVELS), the copy */
-	drop_second(s);
-	s->pol2 = policy_new();
-	assert_non_null(s->pol2);
-	s->pol2->n_lists = N_LISTS;
-	s->pol2->groups[0].block_mask = BLOCK_MASK;
-	assert_int_equal(domtable_add(&s->pol2->dom, &e), 0);
-	assert_int_equal(iptable_build(&s->pol2->ipt, NULL, 0), 0);
-	assert_int_equal(domtable_build(&s->pol2->dom), 0);
-	assert_int_equal(load(s->pol2, &s->skel2), 0);
-	assert_int_equal(
-		bpf_map_lookup_elem(bpf_map__fd(s->skel2->maps.MAP_DOM_CONFIG), &zero, &dc), 0);
+	load_one_entry(s, &e, &dc);
 	assert_int_equal(dc.flags & DOM_CFG_F_TLD, DOM_CFG_F_TLD);
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct pspec f = { .kind = cases[i].kind, .name = cases[i].name };
-		struct fspec fs = { .l4 = (__u8)(cases[i].kind == P_TLS ? TCP : 0) };
-		__u8 payload[PKT_MAX];
-		struct snapshot a, b;
-		struct run_out o;
-		struct pkt p;
-
-		frame(&p, &fs, payload, payload_of(&f, payload, sizeof(payload)));
-		snap(s, s->skel2, &a);
-		run(s->skel2, HOOK_XDP, p.buf, p.len, &o);
-		snap(s, s->skel2, &b);
-		check_deltas(cases[i].name, &a, &b, cases[i].counter, 0,
-			     cases[i].counter == GC_PASS_NOMATCH ? NOLIST : L_MALWARE, p.len);
-	}
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		run_one_name(s, cases[i].name, cases[i].kind, cases[i].counter);
 	drop_second(s);
 }
 

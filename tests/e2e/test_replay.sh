@@ -109,6 +109,16 @@ if ! out=$("$PY" "$D/gen.py" "$D/mix.pcap" "$D/rawip.pcap" 2>&1); then
 fi
 ok "scapy wrote the captures"
 
+# write_capture NAME: gen-NAME.py writes NAME.pcap (scapy), one test line.
+write_capture() {
+	local out
+	if out=$("$PY" "$D/gen-$1.py" "$D/$1.pcap" 2>&1); then
+		ok "scapy wrote the $1 capture"
+	else
+		not_ok "scapy wrote the $1 capture" "$out"
+	fi
+}
+
 # same_as_want DESC FILE: the replay output in FILE equals want.txt, line for line.
 same_as_want() {
 	local d
@@ -193,11 +203,7 @@ frames = [
 ]
 wrpcap(sys.argv[1], frames)
 EOF
-if out=$("$PY" "$D/gen-groups.py" "$D/groups.pcap" 2>&1); then
-	ok "scapy wrote the groups capture"
-else
-	not_ok "scapy wrote the groups capture" "$out"
-fi
+write_capture groups
 # Monday 2026-11-30 09:00 UTC is school time; 12:30 is lunch; Saturday is never school.
 # Frames: a pupil's SYN to games, a pupil's DNS queries (v4, v6), the same SYN from staff's MAC,
 # a pupil's SYN to adult, a SYN to games from a client no group claims (the default group).
@@ -274,11 +280,7 @@ frames = [
 ]
 wrpcap(sys.argv[1], frames)
 EOF
-if out=$("$PY" "$D/gen-unexamined.py" "$D/unexamined.pcap" 2>&1); then
-	ok "scapy wrote the unexamined capture"
-else
-	not_ok "scapy wrote the unexamined capture" "$out"
-fi
+write_capture unexamined
 # tshark reads the same name in frames 1 and 3: the several-record hello is a real one
 sni=$(tshark -r "$D/unexamined.pcap" -Y tls.handshake.extensions_server_name \
 	-T fields -e frame.number -e tls.handshake.extensions_server_name 2>/dev/null | tr '\t\n' ': ')
