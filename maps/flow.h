@@ -58,8 +58,13 @@ struct tls_walk {
 	__u8 flags; /* TLS_F_* */
 	__u8 steps; /* fields walked so far, over every segment */
 	__u32 seg_off; /* where the walk is in the current segment (not kept between segments) */
+	__u16 rec_left; /* bytes of the current TLS record's payload not walked yet */
+	__u16 rh_len; /* a record header cut by a segment: its length bytes read so far */
+	__u8 rh_have; /* ... its bytes read so far (0: none pending) */
+	__u8 name_cuts; /* record headers inside the SNI so far (bpf/lib/tls.h: TLS_PARTS_MAX) */
+	__u8 pad[2];
 };
-ABI_ASSERT_SIZE(struct tls_walk, 32);
+ABI_ASSERT_SIZE(struct tls_walk, 40);
 
 /* The part of the SNI in the segment just walked (bpf/lib/tls.h). */
 struct tls_span {
@@ -93,7 +98,7 @@ struct flow_tls {
 	struct tls_walk w;
 	__u8 name[FLOW_NAME_LEN]; /* the SNI bytes seen in earlier segments (w.name_have) */
 };
-ABI_ASSERT_SIZE(struct flow_tls, 16 + 32 + FLOW_NAME_LEN);
+ABI_ASSERT_SIZE(struct flow_tls, 16 + 40 + FLOW_NAME_LEN);
 
 /* The answer buffer: a UDP header and the longest DNS answer (bpf/lib/dns.h), word-padded. */
 #define ANS_BUF_LEN 384
@@ -184,7 +189,7 @@ struct name_scratch {
 	struct dns_query q; /* the DNS query being judged */
 	struct dns_answer_cfg acfg; /* its answer's settings */
 };
-ABI_ASSERT_SIZE(struct name_scratch, 464 + 32 + 16 + ANS_BUF_LEN + 16 + 32 + FLOW_NAME_LEN +
+ABI_ASSERT_SIZE(struct name_scratch, 464 + 40 + 16 + ANS_BUF_LEN + 16 + 40 + FLOW_NAME_LEN +
 					     HTTP_SCRATCH_LEN + 16 + 104 + 40 + 16 + 24);
 
 /*

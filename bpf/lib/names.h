@@ -31,7 +31,10 @@
  * a segment from before the expected sequence number is a retransmission (noted, passed by the
  * IP decision, the following goes on); one from after it means a gap (PASS_TLS_UNORDERED, the
  * record is dropped, the flow passes). A record lives FLOW_TLS_TIMEOUT_NS after its last
- * segment; the LRU map evicts the oldest when full.
+ * segment; the LRU map evicts the oldest when full. A ClientHello in several TLS records is
+ * followed the same way (bpf/lib/tls.h): the walk state says where the current record ends;
+ * a name cut by a record's end inside a segment comes in parts (TLS_PART), saved as the parts
+ * of earlier segments are (in sc->ft.name for a first segment).
  */
 #ifndef BPFGUARD_BPF_LIB_NAMES_H
 #define BPFGUARD_BPF_LIB_NAMES_H
@@ -182,18 +185,25 @@ __noinline int guard_http_host(struct name_scratch *sc, __u32 n)
 	return 0;
 }
 
-/* The ClientHello walk of one segment at offset off (tls_walk_len), per program type. */
-#define NAMES_TLS_WALK(sfx, ctx_type)                                                       \
-	__noinline int guard_tls_walk_##sfx(ctx_type *ctx, struct tls_walk *w,              \
-					    struct tls_span *span, __u32 off, __u32 seglen) \
-	{                                                                                   \
-		const __u8 *data = (const __u8 *)(long)ctx->data;                           \
-		const __u8 *end = (const __u8 *)(long)ctx->data_end;                        \
-                                                                                            \
-		if (!w || !span || off > NAMES_OFF_MAX)                                     \
-			return NAME_ERR(PASS_TLS_UNSUPPORTED);                              \
-		NAME_CLAMP(off, NAMES_OFF_MAX);                                             \
-		return tls_walk_len(w, data + off, seglen, end, span);                      \
+/*
+ * The ClientHello walk of one segment at offset off (tls_walk_len), per program type; with
+ * NAMES_TLS_RESUME or'ed into seglen, on in the same segment after TLS_PART (tls_walk_resume).
+ */
+#define NAMES_TLS_RESUME 0x80000000u
+#define NAMES_TLS_WALK(sfx, ctx_type)                                                          \
+	__noinline int guard_tls_walk_##sfx(ctx_type *ctx, struct tls_walk *w,                 \
+					    struct tls_span *span, __u32 off, __u32 seglen)    \
+	{                                                                                      \
+		const __u8 *data = (const __u8 *)(long)ctx->data;                              \
+		const __u8 *end = (const __u8 *)(long)ctx->data_end;                           \
+                                                                                               \
+		if (!w || !span || off > NAMES_OFF_MAX)                                        \
+			return NAME_ERR(PASS_TLS_UNSUPPORTED);                                 \
+		NAME_CLAMP(off, NAMES_OFF_MAX);                                                \
+		if (seglen & NAMES_TLS_RESUME)                                                 \
+			return tls_walk_resume(w, data + off, seglen & ~NAMES_TLS_RESUME, end, \
+					       span);                                          \
+		return tls_walk_len(w, data + off, seglen, end, span);                         \
 	}
 
 NAMES_TLS_WALK(xdp, struct xdp_md)
@@ -261,7 +271,7 @@ _Static_assert(GC_PASS_NAME_TRUNCATED == GC_PASS_NAME_TOO_LONG + 1 &&
 /*
  * A packet that passes by counter: the verdict, or -1 for the IP decision (PASS_NOMATCH). A
  * name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED: too long, cut,
- * malformed, a ClientHello over several records) is blocked instead when [guard] unexamined =
+ * malformed, a ClientHello in too many records) is blocked instead when [guard] unexamined =
  * block (cfg_block_unexamined): a TCP segment as tcp_action says, a DNS query over UDP dropped
  * (a question the guard could not read cannot be answered).
  */
@@ -510,18 +520,30 @@ static __always_inline void names_ech_note(struct pkt_ctx *pc, const struct tls_
 /*
  * A ClientHello segment: walk it with w (sc->w, zeroed, for a first segment; the record's for
  * a followed flow f, NULL for a first segment) and act on what the walk found. The flow's key
- * is sc->key.
+ * is sc->key. The name's bytes seen before this segment's part are in f->name (a followed
+ * flow) or sc->ft.name (parts cut by records in this first segment).
  */
 static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc,
 				     struct tls_walk *w, struct flow_tls *f)
 {
 	const struct name_pkt *k = &sc->pkt;
 	__u32 off = k->payload_off, c, i, before, len;
+	__u8 *saved = f ? f->name : sc->ft.name;
 	int ret;
 
 	pc->source = NAME_SRC_SNI;
 	NAME_CLAMP(off, NAMES_OFF_MAX);
 	ret = names_tls_walk(pc, w, &sc->span, off, k->plen);
+	/* a name cut by a record's end inside the segment: save the part, walk on */
+	for (i = 0; i < TLS_PARTS_MAX + 1 && ret == TLS_PART; i++) {
+		if (names_save(pc, sc, saved, off + sc->span.off, sc->span.save_at, sc->span.len)) {
+			ret = NAME_ERR(PASS_TLS_MALFORMED);
+			break;
+		}
+		ret = names_tls_walk(pc, w, &sc->span, off, k->plen | NAMES_TLS_RESUME);
+	}
+	if (ret == TLS_PART)
+		ret = NAME_ERR(PASS_TLS_UNSUPPORTED);
 	if (ret == TLS_MORE) {
 		__u64 now = bpf_ktime_get_coarse_ns();
 		__u64 *exp;
@@ -575,11 +597,11 @@ static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc
 	NAME_CLAMP(len, 0xff);
 	if (len == 0)
 		return names_pass(pc, k, GC_PASS_TLS_MALFORMED);
-	if (f && before) {
+	if (before) {
 		/* all 256 bytes, whatever before says: no exit by length, one verifier state */
 #pragma unroll
 		for (i = 0; i < 32; i++)
-			name_store64(sc->nb.b + 1 + i * 8, name_load64(f->name + i * 8));
+			name_store64(sc->nb.b + 1 + i * 8, name_load64(saved + i * 8));
 	}
 	if (guard_load(pc, off + sc->span.off, sc->nb.b + 1 + before, len))
 		return names_pass(pc, k, GC_PASS_NAME_TRUNCATED);

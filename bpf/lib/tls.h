@@ -18,19 +18,30 @@
  *                      itself is cut, span holds the part in this segment: span.len bytes at
  *                      seg + span.off, to be saved at name[span.save_at] (w.name_have counts
  *                      them already)
+ *       TLS_PART       the name is cut by the end of a TLS record inside the segment: save
+ *                      the part in span as for TLS_MORE, then go on in the same segment with
+ *                      tls_walk_resume(&w, seg, seg_end, &span) (at most TLS_PARTS_MAX + 1
+ *                      times: a name cut by more than TLS_PARTS_MAX records is UNSUPPORTED)
  *       TLS_NAME       the SNI is complete: the w.name_len - span.len bytes saved before, then
  *                      span.len bytes at seg + span.off
  *       TLS_NONE, TLS_NOT_HELLO as above
- *       -counter       PASS_TLS_MALFORMED (lengths that do not nest), PASS_TLS_UNSUPPORTED (a
- *                      ClientHello spread over several TLS records, more than TLS_FIELDS_MAX
- *                      fields before the SNI, a segment over TLS_SEG_MAX bytes),
- *                      PASS_NAME_TOO_LONG (an SNI over 254 bytes)
+ *       -counter       PASS_TLS_MALFORMED (lengths that do not nest, a record of another kind
+ *                      or an empty one between the hello's records), PASS_TLS_UNSUPPORTED
+ *                      (more than TLS_FIELDS_MAX fields and records before the SNI, a segment
+ *                      over TLS_SEG_MAX bytes), PASS_NAME_TOO_LONG (an SNI over 254 bytes)
  *     w.flags gets TLS_F_ECH when an encrypted_client_hello extension (0xfe0d) is walked over.
+ *   int tls_walk_saving(&w, seg, seg_end, &span, saved)
+ *     tls_walk() that saves every part of a cut name in saved[] itself (TLS_PART, and the
+ *     last part at TLS_MORE): returns TLS_MORE, TLS_NAME (the parts before in saved[]) and the
+ *     rest as tls_walk().
  *
- * What is walked: record header (type 22, version 3.x, length), handshake header (type 1,
- * length inside the record), version and random, session id, cipher suites, compression
- * methods, then extension headers until server_name (type 0), whose first entry must be a
- * host_name. The walk stops at the SNI: extensions after it (ECH among them) are not looked at.
+ * What is walked: record header (type 22, version 3.x, length), handshake header (type 1),
+ * version and random, session id, cipher suites, compression methods, then extension headers
+ * until server_name (type 0), whose first entry must be a host_name. The walk stops at the
+ * SNI: extensions after it (ECH among them) are not looked at. The ClientHello may be spread
+ * over several handshake records (a trick of some filter-evasion tools, e.g. a record boundary
+ * inside the SNI): the walk reads each record's header where the last one ends (w.rec_left)
+ * and goes on with the hello's bytes in the next; each header counts as a field.
  */
 #ifndef BPFGUARD_BPF_LIB_TLS_H
 #define BPFGUARD_BPF_LIB_TLS_H
@@ -48,6 +59,7 @@
 #define TLS_NAME 1
 #define TLS_NONE 2
 #define TLS_NOT_HELLO 3
+#define TLS_PART 5 /* (4 is the fast walk's TLS_SLOW) */
 
 #define TLS_F_ECH 0x01
 
@@ -69,9 +81,15 @@ enum tls_phase {
 #define tls_field_size(phase) ((__u32)((TLS_FIELD_SIZES >> ((phase)*4)) & 0xf))
 
 #define TLS_FIELDS_MAX 64 /* fields walked over all segments before giving up */
-/* Loop bound for one segment: the field limit, the name, one more; never the one that stops. */
-#define TLS_STEPS_MAX (TLS_FIELDS_MAX + 2)
+/*
+ * Loop bound for one segment, never the one that stops: the fields and record headers (the
+ * field limit; a step that ends at a record's end reads the next header too), the name, the
+ * bytes of a header cut by the segment (a byte a step), one more.
+ */
+#define TLS_STEPS_MAX (TLS_FIELDS_MAX + 6)
 #define TLS_SEG_MAX 0x3fff /* segment bytes walked (offsets are masked to this) */
+/* Record headers inside the SNI (each cuts it: TLS_PART): more is PASS_TLS_UNSUPPORTED. */
+#define TLS_PARTS_MAX 8
 #define TLS_RANDOM_LEN 34 /* legacy_version + random */
 
 /* Big-endian 8 bytes at p as a number (p unaligned). */
@@ -105,16 +123,16 @@ static inline int tls_field(struct tls_walk *w, __u64 v)
 		if ((v >> 32) != TLS_CONTENT_HANDSHAKE || ((v >> 24) & 0xff) != 3 ||
 		    ((v >> 16) & 0xff) > 4)
 			return TLS_NOT_HELLO;
-		/* until the handshake header: the record's length */
-		w->hs_left = (__u32)(v & 0xffff);
+		/* the first record's payload: the hello may go on in the next records */
+		w->rec_left = (__u16)(v & 0xffff);
+		if (!w->rec_left)
+			return NAME_ERR(PASS_TLS_MALFORMED);
 		w->phase = TLS_PH_HANDSHAKE;
 		return -1;
 	case TLS_PH_HANDSHAKE:
 		if ((v >> 24) != TLS_HS_CLIENT_HELLO)
 			return TLS_NOT_HELLO;
 		len = (__u32)(v & 0xffffff);
-		if (len + 4 > w->hs_left)
-			return NAME_ERR(PASS_TLS_UNSUPPORTED); /* continues in another record */
 		if (len < TLS_RANDOM_LEN + 4)
 			return NAME_ERR(PASS_TLS_MALFORMED);
 		w->hs_left = len - TLS_RANDOM_LEN;
@@ -259,6 +277,107 @@ static inline int tls_step(struct tls_walk *w, const __u8 *seg, const __u8 *end,
 }
 
 /*
+ * The header of the next TLS record, where the last one ended (w->rec_left 0), at
+ * seg + w->seg_off: all 5 bytes at once when the segment holds them, else one byte a step,
+ * resumable across segments (rh_have, rh_len). A handshake record (22, 3.x) of 1 byte or
+ * more; it counts as a field. Returns -1 to go on (w->rec_left set once the header is
+ * complete), TLS_MORE when the segment ends first, or -counter.
+ */
+static inline int tls_record_header(struct tls_walk *w, const __u8 *seg, __u32 seglen,
+				    const __u8 *end)
+{
+	__u32 off = NAME_LAUNDER(w->seg_off), have = w->rh_have, c;
+	const __u8 *q;
+
+	NAME_CLAMP(off, TLS_SEG_MAX);
+	q = seg + off;
+	if (!have && off + 5 <= seglen && q + 5 <= end) {
+		if (q[0] != TLS_CONTENT_HANDSHAKE || q[1] != 3 || q[2] > 4)
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		w->rh_len = (__u16)(q[3] << 8 | q[4]);
+		off += 5;
+	} else {
+		/* a header cut by the segment: a byte now, the next one at the next step */
+		if (off >= seglen || q + 1 > end)
+			return TLS_MORE;
+		c = *q;
+		/* another kind of record (or an SSL 2 one) inside a ClientHello */
+		if ((have == 0 && c != TLS_CONTENT_HANDSHAKE) || (have == 1 && c != 3) ||
+		    (have == 2 && c > 4))
+			return NAME_ERR(PASS_TLS_MALFORMED);
+		if (have >= 3)
+			w->rh_len = (__u16)(w->rh_len << 8 | c);
+		w->rh_have = (__u8)(have + 1);
+		w->seg_off = off + 1;
+		if (have + 1 < 5)
+			return -1;
+		off++;
+	}
+	w->seg_off = off;
+	if (!w->rh_len)
+		return NAME_ERR(PASS_TLS_MALFORMED); /* an empty handshake record: never sent */
+	if (++w->steps > TLS_FIELDS_MAX)
+		return NAME_ERR(PASS_TLS_UNSUPPORTED);
+	/* inside the name (some of it seen): one more part to save, whatever the segments */
+	if (w->phase == TLS_PH_NAME && w->name_have && ++w->name_cuts > TLS_PARTS_MAX)
+		return NAME_ERR(PASS_TLS_UNSUPPORTED);
+	w->rec_left = w->rh_len;
+	w->rh_len = 0;
+	w->rh_have = 0;
+	return -1;
+}
+
+/*
+ * One step (tls_step) over the bytes of the current record in the segment: the step reads up
+ * to the segment's end or the record's, whichever comes first (span->seg_len). A record that
+ * ends inside the segment: the next one's header is read at once. Returns -1 to go on,
+ * TLS_PART (span holds a part of the name: the rest is in the next record), or a tls_walk()
+ * result.
+ */
+static inline int tls_record_step(struct tls_walk *w, const __u8 *seg, __u32 seglen,
+				  const __u8 *end, struct tls_span *span)
+{
+	__u32 off = NAME_LAUNDER(w->seg_off), stop = seglen, used;
+	int first = w->phase == TLS_PH_RECORD, ret;
+
+	if (off > seglen)
+		return NAME_ERR(PASS_TLS_MALFORMED);
+	if (!first && !w->rec_left)
+		return tls_record_header(w, seg, seglen, end);
+	if (!first && seglen - off > w->rec_left)
+		stop = off + w->rec_left;
+	span->seg_len = stop;
+	ret = tls_step(w, seg, end, span);
+	/* the first record's header is no record's payload; the name ends the walk */
+	if (first || (ret != -1 && ret != TLS_MORE))
+		return ret;
+	used = (ret == TLS_MORE ? stop : NAME_LAUNDER(w->seg_off)) - off;
+	w->rec_left = (__u16)(w->rec_left - used);
+	if (ret == -1 || stop == seglen)
+		return ret;
+	/* the record ends inside the segment: the next record's header follows */
+	w->seg_off = stop;
+	if (span->len)
+		return TLS_PART;
+	return tls_record_header(w, seg, seglen, end);
+}
+
+/* The steps of a segment from w->seg_off (tls_walk_slow, tls_walk_resume). */
+static inline int tls_walk_steps(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
+				 struct tls_span *span)
+{
+	__u32 i;
+
+	for (i = 0; i < TLS_STEPS_MAX; i++) {
+		int ret = tls_record_step(w, seg, seglen, end, span);
+
+		if (ret != -1)
+			return ret;
+	}
+	return NAME_ERR(PASS_TLS_UNSUPPORTED);
+}
+
+/*
  * The resumable walk of one segment, step by step (tls_step), seglen bytes from seg, end the
  * frame's end: what tls_walk_len() falls back to, and the reference the host tests hold the
  * fast walk to.
@@ -266,20 +385,22 @@ static inline int tls_step(struct tls_walk *w, const __u8 *seg, const __u8 *end,
 PARSE_FN int tls_walk_slow(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
 			   struct tls_span *span)
 {
-	__u32 i;
-
 	span->len = 0;
 	if (seglen > TLS_SEG_MAX)
 		return NAME_ERR(PASS_TLS_UNSUPPORTED);
 	span->seg_len = seglen;
 	w->seg_off = 0;
-	for (i = 0; i < TLS_STEPS_MAX; i++) {
-		int ret = tls_step(w, seg, end, span);
+	return tls_walk_steps(w, seg, seglen, end, span);
+}
 
-		if (ret != -1)
-			return ret;
-	}
-	return NAME_ERR(PASS_TLS_UNSUPPORTED);
+/* After TLS_PART: the same segment, on from where the walk stopped (see the top of the file). */
+PARSE_FN int tls_walk_resume(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
+			     struct tls_span *span)
+{
+	span->len = 0;
+	if (seglen > TLS_SEG_MAX)
+		return NAME_ERR(PASS_TLS_UNSUPPORTED);
+	return tls_walk_steps(w, seg, seglen, end, span);
 }
 
 /* tls_walk_fast(): not the plain case, the resumable walk (tls_step) takes the segment. */
@@ -307,17 +428,19 @@ PARSE_FN __u32 tls_be32(const __u8 *p)
 /*
  * The fast walk over the extension headers of a ClientHello, from offset off of the segment
  * (an extension header; ext_left bytes of the extensions block from there, steps fields
- * walked): each header read where it stands, the walk's state in registers, to the SNI and
- * the name. Returns TLS_NAME with w and span exactly as the resumable walk leaves them, or
- * TLS_SLOW for anything else (a field or the name cut by the segment's end, no SNI, lengths
- * that do not nest, the field limit): tls_step() then walks the segment and gives the answer.
+ * walked; the current TLS record ends at segment offset rec_end): each header read where it
+ * stands, the walk's state in registers, to the SNI and the name. Returns TLS_NAME with w and
+ * span exactly as the resumable walk leaves them, or TLS_SLOW for anything else (a field or
+ * the name cut by the segment's end or the record's, no SNI, lengths that do not nest, the
+ * field limit): tls_step() then walks the segment and gives the answer.
  * Sets TLS_F_ECH in w->flags on the way, as the resumable walk does over the same headers.
  *
  * Verifier notes: one path goes on through each iteration (the ECH flag is memory, every
  * length is checked before it moves off), so the loop is verified once per iteration.
  */
 PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
-			   struct tls_span *span, __u32 off, __u32 ext_left, __u32 steps)
+			   struct tls_span *span, __u32 off, __u32 ext_left, __u32 steps,
+			   __u32 rec_end)
 {
 	__u32 i, type, len = 0, list, name;
 	const __u8 *q;
@@ -361,7 +484,7 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 	    name > NAME_MAX_LEN + 1)
 		return TLS_SLOW;
 	off += 5;
-	if (seglen - off < name)
+	if (seglen - off < name || off + name > rec_end)
 		return TLS_SLOW;
 	/* the resumable walk's state after the name: the same, field by field */
 	w->acc = 0;
@@ -373,6 +496,7 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 	w->have = 0;
 	w->steps = (__u8)(steps + 1);
 	w->seg_off = off;
+	w->rec_left = (__u16)(rec_end - off);
 	span->off = off;
 	span->len = name;
 	span->save_at = 0;
@@ -395,11 +519,12 @@ PARSE_FN int tls_walk_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 	if (seglen > TLS_SEG_MAX || w->have)
 		return TLS_SLOW;
 	if (w->phase == TLS_PH_EXT) {
-		/* resumed between extensions: the rest of one to skip first */
-		if (w->skip >= seglen)
+		/* resumed between extensions (inside a record): the rest of one to skip first */
+		if (w->skip >= seglen || !w->rec_left || w->rh_have)
 			return TLS_SLOW;
 		span->seg_len = seglen;
-		return tls_exts_fast(w, seg, seglen, end, span, w->skip, w->ext_left, w->steps);
+		return tls_exts_fast(w, seg, seglen, end, span, w->skip, w->ext_left, w->steps,
+				     w->rec_left);
 	}
 	if (w->phase != TLS_PH_RECORD || w->steps || w->skip)
 		return TLS_SLOW;
@@ -456,7 +581,8 @@ PARSE_FN int tls_walk_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 		return TLS_SLOW;
 	w->hs_left = hs_left - 2;
 	span->seg_len = seglen;
-	return tls_exts_fast(w, seg, seglen, end, span, off + 2, exts, 6);
+	/* the whole hello is in the first record (checked above): it ends after it */
+	return tls_exts_fast(w, seg, seglen, end, span, off + 2, exts, 6, 5 + tls_be16(seg + 3));
 }
 
 /*
@@ -509,20 +635,40 @@ static inline int tls_looks_like_hello(const __u8 *p, const void *end, __u32 ple
 }
 
 #ifndef __BPF__
+/* Host API: see the top of the file. saved has room for FLOW_NAME_LEN bytes. */
+static inline int tls_walk_saving(struct tls_walk *w, const __u8 *seg, const __u8 *end,
+				  struct tls_span *span, __u8 *saved)
+{
+	int ret = tls_walk(w, seg, end, span), k;
+
+	for (k = 0; k < TLS_PARTS_MAX + 1 && ret == TLS_PART; k++) {
+		memcpy(saved + span->save_at, seg + span->off, span->len);
+		ret = tls_walk_resume(w, seg, (__u32)(end - seg), end, span);
+	}
+	if (ret == TLS_PART)
+		return NAME_ERR(PASS_TLS_UNSUPPORTED);
+	if (ret == TLS_MORE && span->len)
+		memcpy(saved + span->save_at, seg + span->off, span->len);
+	return ret;
+}
+
 /* Host API: see the top of the file. */
 static inline int tls_sni(const void *data, const void *end, struct name_buf *nb)
 {
 	struct tls_walk w;
 	struct tls_span span = { 0 };
+	__u32 before;
 	int ret;
 
 	memset(&w, 0, sizeof(w));
 	memset(nb, 0, sizeof(*nb));
-	ret = tls_walk(&w, data, end, &span);
+	/* the parts of a name cut by records go straight to their places in nb */
+	ret = tls_walk_saving(&w, data, end, &span, nb->b + 1);
 	if (ret != TLS_NAME)
 		return ret;
-	memcpy(nb->b + 1, (const __u8 *)data + span.off, span.len);
-	ret = name_from_dotted(nb, span.len);
+	before = (__u32)w.name_len - span.len;
+	memcpy(nb->b + 1 + before, (const __u8 *)data + span.off, span.len);
+	ret = name_from_dotted(nb, w.name_len);
 	if (ret)
 		return ret;
 	name_lower(nb);

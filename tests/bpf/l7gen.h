@@ -261,6 +261,11 @@ struct hello_spec {
 	__u8 sni_type; /* the server_name entry's name type (0: host_name) */
 	__u8 rec_minor; /* record version 3.x (0: 1) */
 	size_t record_cut; /* > 0: the record length says this much less than the hello needs */
+	/*
+	 * > 0: the handshake message in TLS records of this many bytes each, the last one
+	 * shorter (as some filter-evasion tools send a ClientHello); 0: one record
+	 */
+	size_t record_piece;
 };
 
 static inline void l7_put16(__u8 *p, size_t v)
@@ -357,6 +362,33 @@ static inline size_t l7_hello(__u8 *out, size_t cap, const struct hello_spec *s,
 	hello_start = 5 + 4;
 	if (hello_start + hs > cap)
 		return 0;
+	if (s->record_piece) {
+		/* the handshake message (header and body), record after record */
+		size_t total = 4 + hs, piece = s->record_piece, at, k = 0;
+		size_t len = total + 5 * ((total + piece - 1) / piece);
+		__u8 msg[8192 + 4];
+
+		if (len > cap)
+			return 0;
+		msg[0] = 1;
+		msg[1] = (__u8)(hs >> 16);
+		msg[2] = (__u8)(hs >> 8);
+		msg[3] = (__u8)hs;
+		memcpy(msg + 4, buf, hs);
+		for (at = 0; at < total; at += piece) {
+			size_t m = total - at < piece ? total - at : piece;
+
+			out[k] = 0x16;
+			out[k + 1] = 3;
+			out[k + 2] = s->rec_minor ? s->rec_minor : 1;
+			l7_put16(out + k + 3, m);
+			memcpy(out + k + 5, msg + at, m);
+			k += 5 + m;
+		}
+		/* the SNI's first byte: its place in the message, behind the headers before it */
+		*sni_off = sni_at ? 4 + sni_at + 5 * ((4 + sni_at) / piece + 1) : 0;
+		return k;
+	}
 	out[0] = 0x16;
 	out[1] = 3;
 	out[2] = s->rec_minor ? s->rec_minor : 1;
@@ -368,6 +400,25 @@ static inline size_t l7_hello(__u8 *out, size_t cap, const struct hello_spec *s,
 	memcpy(out + hello_start, buf, hs);
 	*sni_off = sni_at ? hello_start + sni_at : 0;
 	return hello_start + hs;
+}
+
+/*
+ * The stream offset just past the SNI's last byte in the hello s describes (0: no SNI): behind
+ * the record headers before it when the hello is in records of s->record_piece bytes.
+ */
+static inline size_t l7_hello_sni_end(const struct hello_spec *s)
+{
+	struct hello_spec one = *s;
+	__u8 buf[8192];
+	size_t off, last;
+
+	one.record_piece = 0;
+	if (!s->sni || !l7_hello(buf, sizeof(buf), &one, &off) || !off)
+		return 0;
+	if (!s->record_piece)
+		return off + strlen(s->sni);
+	last = off - 5 + strlen(s->sni) - 1; /* in the handshake message */
+	return last + 5 * (last / s->record_piece + 1) + 1;
 }
 
 #endif

@@ -302,12 +302,40 @@ static size_t c_hello_bad(__u8 *buf, size_t cap, const struct pspec *f)
 	return n;
 }
 
-static size_t c_hello_records(__u8 *buf, size_t cap, const struct pspec *f)
+static size_t c_hello_short_record(__u8 *buf, size_t cap, const struct pspec *f)
 {
 	struct hello_spec h = { .sni = f->name, .sni_pos = 2, .record_cut = 100 };
 	size_t sni_off;
 
 	return l7_hello(buf, cap, &h, &sni_off);
+}
+
+/* The hello in records of 40 bytes (one boundary inside the SNI): followed. */
+static size_t c_hello_records(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	struct hello_spec h = { .sni = f->name, .sni_pos = 6, .record_piece = 40 };
+	size_t sni_off;
+
+	return l7_hello(buf, cap, &h, &sni_off);
+}
+
+/* In records of 2 bytes: more records than fields the walk follows. */
+static size_t c_hello_tiny_records(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	struct hello_spec h = { .sni = f->name, .sni_pos = 6, .record_piece = 2 };
+	size_t sni_off;
+
+	return l7_hello(buf, cap, &h, &sni_off);
+}
+
+/* Records of 40 bytes, the second of another content type (application data). */
+static size_t c_hello_mixed_records(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	size_t n = c_hello_records(buf, cap, f);
+
+	if (n > 45)
+		buf[45] = 0x17;
+	return n;
 }
 
 static size_t c_http_port(__u8 *buf, size_t cap, const struct pspec *f)
@@ -436,8 +464,17 @@ static const struct nfix fixtures[] = {
 	  PASS_N(PASS_NOMATCH, NB(TLS_NO_SNI)) },
 	{ "hello malformed", { .l4 = TCP }, { .kind = P_TLS, .name = "evil.test",
 	  .custom = c_hello_bad }, PASS_N(PASS_TLS_MALFORMED, 0) },
-	{ "hello over several records", { .l4 = TCP }, { .kind = P_TLS, .name = "evil.test",
-	  .custom = c_hello_records }, PASS_N(PASS_TLS_UNSUPPORTED, 0) },
+	{ "a record shorter than its hello, the sni in it", { .l4 = TCP },
+	  { .kind = P_TLS, .name = "evil.test", .custom = c_hello_short_record }, GC_RESET_SNI,
+	  L_MALWARE, 0 },
+	{ "hello in records of 40 bytes", { .l4 = TCP }, { .kind = P_TLS, .name = "www.evil.test",
+	  .custom = c_hello_records }, GC_RESET_SNI, L_MALWARE, 0 },
+	{ "hello in records of 40 bytes, unlisted", { .l4 = TCP },
+	  { .kind = P_TLS, .name = "www.example.com", .custom = c_hello_records }, NOMATCH },
+	{ "hello in records of 2 bytes", { .l4 = TCP }, { .kind = P_TLS, .name = "evil.test",
+	  .custom = c_hello_tiny_records }, PASS_N(PASS_TLS_UNSUPPORTED, 0) },
+	{ "hello records with another content type", { .l4 = TCP }, { .kind = P_TLS,
+	  .name = "evil.test", .custom = c_hello_mixed_records }, PASS_N(PASS_TLS_MALFORMED, 0) },
 	{ "sni with an empty label", { .l4 = TCP }, { .kind = P_TLS, .name = "a..evil.test" },
 	  PASS_N(PASS_NAME_MALFORMED, 0) },
 	{ "sni with a 64-byte label", { .l4 = TCP }, { .kind = P_TLS, .name = n64label },
@@ -1137,6 +1174,49 @@ static void send_segment(struct nstate *s, const char *what, int fam, __u16 spor
 	}
 }
 
+/*
+ * A post-quantum hello in TLS records (as filter-evasion tools send it) and in segments: a
+ * segment that cuts a record's header, one whose record boundary cuts the SNI, the SNI cut by
+ * a segment and a record at once.
+ */
+static void split_records(struct nstate *s)
+{
+	struct hello_spec pq = { .sni = "www.Evil.test", .sni_pos = 12, .key_share = 1216 + 32 };
+	__u8 hr[8192];
+	size_t sni = 0, end = 0, len = 0, piece, h = 0;
+
+	/* records of a size that puts a record's header (at h) inside the SNI, not at its ends */
+	for (piece = 100; piece < 200; piece++) {
+		pq.record_piece = piece;
+		len = l7_hello(hr, sizeof(hr), &pq, &sni);
+		end = l7_hello_sni_end(&pq);
+		h = (sni / (piece + 5) + 1) * (piece + 5);
+		if (len && sni + 2 < h && h + 5 + 2 < end)
+			break;
+	}
+	assert_true(piece < 200);
+	assert_int_equal(hr[h], 0x16);
+	print_message("# records of %zu bytes: %zu bytes, SNI at %zu..%zu, a header at %zu\n",
+		      piece, len, sni, end, h);
+	/* one segment: the walk goes from record to record, the name in two parts */
+	send_segment(s, "records, one segment", 4, 53000, hr, 0, len, GC_RESET_SNI, 0, L_MALWARE);
+	/* the 2nd segment starts 2 bytes into the 2nd record's header */
+	send_segment(s, "records, header cut, 1st", 4, 53001, hr, 0, 5 + piece + 2,
+		     GC_PASS_TLS_PENDING, NB(TLS_SPLIT), NOLIST);
+	send_segment(s, "records, header cut, 2nd", 4, 53001, hr, 5 + piece + 2, len, GC_RESET_SNI,
+		     0, L_MALWARE);
+	/* the SNI cut by the segment (2 bytes in), then by a record boundary in the 2nd */
+	send_segment(s, "records, sni cut twice, 1st", 4, 53002, hr, 0, sni + 2,
+		     GC_PASS_TLS_PENDING, NB(TLS_SPLIT), NOLIST);
+	send_segment(s, "records, sni cut twice, 2nd", 4, 53002, hr, sni + 2, len, GC_RESET_SNI, 0,
+		     L_MALWARE);
+	/* the segment ends inside the header that cuts the SNI */
+	send_segment(s, "records, in the header inside the sni, 1st", 4, 53003, hr, 0, h + 3,
+		     GC_PASS_TLS_PENDING, NB(TLS_SPLIT), NOLIST);
+	send_segment(s, "records, in the header inside the sni, 2nd", 4, 53003, hr, h + 3, len,
+		     GC_RESET_SNI, 0, L_MALWARE);
+}
+
 static void test_split_hello(void **state)
 {
 	struct nstate *s = *state;
@@ -1203,6 +1283,7 @@ static void test_split_hello(void **state)
 		send_segment(s, "flow A 2nd", fam, port + 6, hb, 800, len, GC_RESET_SNI, 0,
 			     L_MALWARE);
 	}
+	split_records(s);
 	/*
 	 * The small-MSS case: 536-byte segments after a first one of every length from 6 (a
 	 * first segment must hold the record header and the handshake type to be recognised).

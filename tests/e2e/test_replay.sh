@@ -273,30 +273,33 @@ def tls(payload, sport):
 # a DNS query whose question starts with a compression pointer (no query has one)
 dns = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + b"\xc0\x0c" + b"\x00\x01\x00\x01"
 frames = [
-    tls(records(hello_body("www.example.org"), 40), 40001),  # over several records
+    tls(records(hello_body("www.example.org"), 1), 40001),  # records of 1 byte: too many
     Ether() / IP(src="192.0.2.10", dst="198.51.100.53") / UDP(sport=5353, dport=53) / Raw(dns),
     tls(records(hello_body("www.example.org"), None), 40002),  # one record: examined
     tls(records(hello_body("a..example.org"), None), 40003),  # an empty label
+    tls(records(hello_body("www.adult.example"), 40), 40004),  # records of 40: followed
 ]
 wrpcap(sys.argv[1], frames)
 EOF
 write_capture unexamined
-# tshark reads the same name in frames 1 and 3: the several-record hello is a real one
+# tshark reads the names of frames 1, 3 and 5 too: the hellos in records are real ones
 sni=$(tshark -r "$D/unexamined.pcap" -Y tls.handshake.extensions_server_name \
 	-T fields -e frame.number -e tls.handshake.extensions_server_name 2>/dev/null | tr '\t\n' ': ')
-assert_match "tshark: the hello over several records names its server too" \
-	'1:www\.example\.org .*3:www\.example\.org' "$sni"
+assert_match "tshark: the hellos in several records name their servers too" \
+	'1:www\.example\.org .*3:www\.example\.org .*5:www\.adult\.example' "$sni"
 cat >"$D/want-unexamined-pass.txt" <<'EOF'
 1	pass	pass_tls_unsupported	-
 2	pass	pass_dns_malformed	-
 3	pass	pass_nomatch	-
 4	pass	pass_name_malformed	-
+5	answer	reset_sni	blocked:adult.example
 EOF
 cat >"$D/want-unexamined-block.txt" <<'EOF'
 1	answer	reset_unexamined	-
 2	drop	drop_unexamined	-
 3	pass	pass_nomatch	-
 4	answer	reset_unexamined	-
+5	answer	reset_sni	blocked:adult.example
 EOF
 sed 's/^interfaces = none$/interfaces = none\nunexamined = block/' "$D/guard.conf" \
 	>"$D/unexamined.conf"

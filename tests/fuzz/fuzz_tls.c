@@ -14,7 +14,7 @@
 static int walk(const __u8 *in, size_t size, const size_t *cuts, int n, struct name_buf *nb)
 {
 	struct tls_walk w;
-	__u8 saved[256];
+	__u8 saved[FLOW_NAME_LEN];
 	size_t from = 0;
 	int i, ret = TLS_MORE;
 
@@ -28,12 +28,11 @@ static int walk(const __u8 *in, size_t size, const size_t *cuts, int n, struct n
 		if (!seg)
 			abort();
 		memcpy(seg, in + from, len);
-		ret = tls_walk(&w, seg, seg + len, &span);
-		if (ret == TLS_MORE && span.len) {
-			if (span.save_at + span.len > sizeof(saved) || span.off + span.len > len)
-				abort();
-			memcpy(saved + span.save_at, seg + span.off, span.len);
-		} else if (ret == TLS_NAME) {
+		/* every part of a name cut by records or segments saved, bounds checked */
+		ret = tls_walk_saving(&w, seg, seg + len, &span, saved);
+		if (span.save_at + span.len > sizeof(saved) || span.off + span.len > len)
+			abort();
+		if (ret == TLS_NAME) {
 			__u32 before = w.name_len - span.len;
 
 			if (span.off + span.len > len || before > NAME_MAX_LEN + 1)

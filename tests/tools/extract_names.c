@@ -170,9 +170,21 @@ static void tls(struct extractor *x, __u64 frame, struct flow *f, __u32 seq, con
 	struct tls_span span;
 	struct name_buf nb;
 	__u32 before;
-	int ret;
+	int ret, k;
 
 	ret = tls_walk_len(&f->w, p, len, p + len, &span);
+	/* a name cut by a record's end inside the segment: save the part, walk on */
+	for (k = 0; k < TLS_PARTS_MAX + 1 && ret == TLS_PART; k++) {
+		if (span.save_at + span.len > FLOW_NAME_LEN) {
+			out_reason(x, frame, "sni", GC_PASS_TLS_MALFORMED);
+			f->used = 0;
+			return;
+		}
+		memcpy(f->name + span.save_at, p + span.off, span.len);
+		ret = tls_walk_resume(&f->w, p, len, p + len, &span);
+	}
+	if (ret == TLS_PART)
+		ret = NAME_ERR(PASS_TLS_UNSUPPORTED);
 	if (ret == TLS_MORE) {
 		if (span.len) {
 			if (span.save_at + span.len > FLOW_NAME_LEN) {

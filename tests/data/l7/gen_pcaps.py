@@ -234,6 +234,20 @@ def client_hello(sni, before=(), after=None):
     return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
 
 
+def in_records(rec, piece):
+    """The hello's handshake message (rec after its record header) in TLS records of `piece`
+    bytes, as some filter-evasion tools send a ClientHello."""
+    hs = rec[5:]
+    return b"".join(b"\x16\x03\x01" + struct.pack("!H", len(hs[i:i + piece])) + hs[i:i + piece]
+                    for i in range(0, len(hs), piece))
+
+
+def record_off(off, piece):
+    """Where byte `off` of a one-record hello is in in_records(rec, piece)."""
+    h = off - 5
+    return h + 5 * (h // piece + 1)
+
+
 def sni_offset(rec, name):
     """Offset of the SNI host name's first byte in the record."""
     i = rec.find(name.encode())
@@ -265,11 +279,11 @@ class Flow:
         if seq is None:
             self.seq += len(data)
 
-    def send(self, rec, cuts, name, verdict, ech=False, done_at=None):
+    def send(self, rec, cuts, name, verdict, ech=False, done_at=None, sni_end=None):
         """rec cut at offsets `cuts`; the SNI completes in segment done_at (default: the last
-        segment the name reaches)."""
+        segment the name reaches, which ends at sni_end: by default where the name is found)."""
         bounds = [0] + list(cuts) + [len(rec)]
-        end = sni_offset(rec, name) + len(name)
+        end = sni_end if sni_end is not None else sni_offset(rec, name) + len(name)
         if done_at is None:
             done_at = next(i for i in range(len(bounds) - 1) if bounds[i + 1] >= end)
         for i in range(len(bounds) - 1):
@@ -394,6 +408,31 @@ def gen_tls():
     f.segment(rec[:900], "segment 1/2", "sni:!pass_tls_pending", ("pass", "pass_tls_pending", "-"))
     f.segment(rec[:900], "segment 1/2 again", "sni:!note_tls_retransmit", PASS, seq=s0)
     f.segment(rec[900:], "segment 2/2", f"sni:{name}@-", rst)
+
+    # A ClientHello in several TLS records (a trick of filter-evasion tools): followed from
+    # record to record, a record boundary inside the SNI included.
+    name = "records.blocked.test"
+    rec = client_hello(name)
+    o = sni_offset(rec, name)
+    piece = next(p for p in range(30, 90) if (o - 5) // p != (o + len(name) - 6) // p)
+    stream = in_records(rec, piece)
+    end = record_off(o + len(name) - 1, piece) + 1
+    Flow(cap, f"v4 hello in records of {piece} bytes (one cuts the SNI)", 50030).send(
+        stream, [], name, rst, sni_end=end)
+    name = "recsplit.blocked.test"
+    rec = client_hello(name, before=[pq])
+    stream = in_records(rec, 300)
+    end = record_off(sni_offset(rec, name) + len(name) - 1, 300) + 1
+    # segments: the 2nd starts 2 bytes into the 2nd record's header; the 3rd 3 bytes before
+    # the SNI's end
+    Flow(cap, "v4 hello in records of 300 bytes, split in 3", 50031).send(
+        stream, [307, end - 3], name, rst, sni_end=end)
+    name = "tiny.blocked.test"
+    stream = in_records(client_hello(name), 2)
+    Flow(cap, "v4 hello in records of 2 bytes", 50032).segment(
+        stream, "one segment", "sni:!pass_tls_unsupported",
+        ("pass", "pass_tls_unsupported", "-"),
+        exempt="a hello in 2-byte records: more records than the guard follows (64 fields)")
 
     # A gap: the segment after the missing one ends the following, the flow passes.
     name = "gap.blocked.test"
