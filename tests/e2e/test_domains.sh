@@ -12,7 +12,8 @@
 #     under an allow entry inside a blocked subtree) resolves. dig +tcp gets a reset at once.
 #   - curl and openssl s_client: a blocked SNI fails at once with a reset (curl exit 35, under
 #     1 s), v4 and v6; an allowed one completes. The same with the server announcing an MSS of
-#     100, so that the client's real ClientHello spans several segments.
+#     100, so that the client's real ClientHello spans several segments, and with s_client
+#     sending its ClientHello in TLS records of 512 bytes (-max_send_frag, a long ALPN list).
 #   - curl over HTTP: a blocked Host is reset (curl exit 56), an allowed one gets its page.
 #   - the guard's counters move by exactly the blocked queries, hellos and requests;
 #   - every forged answer, captured on the client's link, is checked byte for byte
@@ -200,12 +201,13 @@ tls_allowed() {
 	assert_eq "0 200" "$rc $code" "$m: curl https://$name ($addr) completes (${t}s)"
 }
 
-# sclient_blocked LABEL NAME: openssl s_client fails at once, with no handshake.
+# sclient_blocked LABEL NAME [ARGS...]: openssl s_client fails at once, with no handshake.
 sclient_blocked() {
 	local m=$1 name=$2 out rc t0 t1
+	shift 2
 	t0=$(date +%s%N)
 	out=$(in_ns "$C" timeout 5 openssl s_client -connect 203.0.113.20:4443 -servername "$name" \
-		</dev/null 2>&1)
+		"$@" </dev/null 2>&1)
 	rc=$?
 	t1=$(date +%s%N)
 	if ((rc != 0 && (t1 - t0) < 1000000000)) && [[ "$out" =~ (reset|errno=104|write:errno) ]]
@@ -216,6 +218,24 @@ sclient_blocked() {
 			"exit $rc after $(((t1 - t0) / 1000000)) ms" "${out:0:1500}"
 	fi
 }
+
+# sclient_allowed LABEL NAME [ARGS...]: openssl s_client completes its handshake.
+sclient_allowed() {
+	local m=$1 name=$2 out rc
+	shift 2
+	out=$(in_ns "$C" timeout 5 openssl s_client -connect 203.0.113.20:443 -servername "$name" \
+		"$@" </dev/null 2>&1)
+	rc=$?
+	if ((rc == 0)) && [[ "$out" =~ "SSL handshake has read" ]]; then
+		ok "$m: openssl s_client -servername $name: handshake completes"
+	else
+		not_ok "$m: openssl s_client -servername $name: handshake completes" "exit $rc" \
+			"${out:0:1500}"
+	fi
+}
+
+# A ClientHello of more than 512 bytes that openssl sends in TLS records of 512 bytes.
+LONG_ALPN=$("$PY" -c 'print(",".join("proto%03d-xxxxxxxx" % i for i in range(40)))')
 
 http_blocked() {
 	local m=$1 name=$2 addr=$3 rc t body
@@ -341,6 +361,11 @@ names_mode() {
 	tls_blocked "$m" "tls-$t.blocked.test" 203.0.113.20
 	tls_blocked "$m" "tls6-$t.blocked.test" 2001:db8:3::20
 	sclient_blocked "$m" "sc-$t.blocked.test"
+	# a ClientHello in several TLS records (openssl -max_send_frag 512): followed
+	sclient_blocked "$m, hello in 512-byte records" "rec-$t.blocked.test" -max_send_frag 512 \
+		-alpn "$LONG_ALPN"
+	sclient_allowed "$m, hello in 512-byte records" "rec-$t.allowed.test" -max_send_frag 512 \
+		-alpn "$LONG_ALPN"
 	tls_allowed "$m" "tls-$t.allowed.test" 203.0.113.20
 	tls_allowed "$m" "tls6-$t.ok.blocked.test" 2001:db8:3::20
 
@@ -352,10 +377,14 @@ names_mode() {
 	capture_stop
 	sleep 0.2
 	s1=$(snap)
-	assert_deltas "$m: counters: 6 DNS answers, 1 DNS/TCP, 3 TLS and 2 HTTP resets" "$s0" "$s1" \
-		answer_dns_nxdomain=6 reset_dns_tcp=1 reset_sni=3 reset_http=2 drop_dns=0 \
-		drop_sni=0 drop_http=0
-	report < <("${CHECK[@]}" "$cap" nxdomain --ttl 10 --expect 12)
+	assert_deltas "$m: counters: 6 DNS answers, 1 DNS/TCP, 4 TLS and 2 HTTP resets" "$s0" "$s1" \
+		answer_dns_nxdomain=6 reset_dns_tcp=1 reset_sni=4 reset_http=2 drop_dns=0 \
+		drop_sni=0 drop_http=0 pass_tls_unsupported=0
+	# the allowed hello went out in several records (tshark: their lengths)
+	recs=$(tshark -r "$cap" -Y "tls.handshake.extensions_server_name == \"rec-$t.allowed.test\"" \
+		-T fields -e tls.record.length 2>/dev/null | head -n 1)
+	assert_match "$m: ... openssl sent that hello in several records ($recs)" '^512,512' "$recs"
+	report < <("${CHECK[@]}" "$cap" nxdomain --ttl 10 --expect 13)
 	tshark_clean "$m" "$cap"
 
 	# The client's ClientHello over several segments.
