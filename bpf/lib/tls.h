@@ -464,9 +464,30 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 			break;
 		if (type == TLS_EXT_ECH)
 			w->flags |= TLS_F_ECH;
-		/* the last extension, or its data past the segment: the resumable walk says */
-		if (!ext_left || len >= seglen - off)
+		/* the last extension: the resumable walk says */
+		if (!ext_left)
 			return TLS_SLOW;
+		if (len >= seglen - off) {
+			/*
+			 * Its data runs past the segment (a split hello's first segment ends in
+			 * its key share): the walk's state where the resumable walk leaves it,
+			 * the rest of this extension to skip in the next segment.
+			 */
+			if (off + len > rec_end)
+				return TLS_SLOW;
+			w->acc = 0;
+			w->skip = len - (seglen - off);
+			w->ext_left = ext_left;
+			w->name_len = 0;
+			w->name_have = 0;
+			w->phase = TLS_PH_EXT;
+			w->have = 0;
+			w->steps = (__u8)(steps + i + 1);
+			w->seg_off = off;
+			w->rec_left = (__u16)(rec_end - seglen);
+			span->len = 0;
+			return TLS_MORE;
+		}
 		off += len;
 	}
 	/* the server_name extension's header: list length, name type, name length */
