@@ -23,6 +23,8 @@
  *                  15 extensions, as browsers permute them), to port 443: pass / RST, XDP_TX
  *   sni-split      the second segment of a post-quantum ClientHello (X25519MLKEM768, ~1.7 KB)
  *                  split after 1000 bytes, the SNI in the second: RST, XDP_TX
+ *   sni-split-first  that hello's first segment, of a new flow each call (another source
+ *                  port): walked to the key share, a flow record made (pass_tls_pending)
  *   http-host-miss/-hit  `GET / HTTP/1.1` with the Host header first, as curl sends it: pass / RST
  *   tls-data       a TLS application data record to port 443 (most TCP payload): no name, the
  *                  main program's hand-over check only (the IP rules decide: pass)
@@ -108,6 +110,7 @@ struct bench_case {
 	int counter; /* the guard's verdict counter the packets must land in, -1: none */
 	const char *qname; /* a name case: the name the packet carries, else NULL */
 	enum bench_method method;
+	bool new_flow; /* fresh: another source port each call (a new flow each time) */
 	enum bench_out out;
 	__u32 l4_off; /* from the frame's start */
 	__u8 pkt[BENCH_PKT_MAX];
@@ -955,6 +958,13 @@ static int measure(struct bench *b, struct bench_case *c, struct guard_stats *st
 				if (err)
 					goto cleanup;
 			}
+			if (c->new_flow) {
+				/* the next source port (20000..60000): another flow, a new record */
+				__u16 sp = (__u16)(20000 + (r * b->fresh_calls + k) % 40000);
+
+				c->pkt[c->l4_off] = (__u8)(sp >> 8);
+				c->pkt[c->l4_off + 1] = (__u8)sp;
+			}
 			err = run_pkt(b, c, c->pkt, c->len, 1, c->want, first ? out : NULL, &d);
 			if (!err && first)
 				err = check_out(c, out);
@@ -1013,7 +1023,7 @@ static struct bench_case *add_case(struct bench *b, const char *name, enum bench
 	return c;
 }
 
-enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_HTTP, NP_TLS_DATA };
+enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_TLS_SPLIT_FIRST, NP_HTTP, NP_TLS_DATA };
 
 /*
  * A name case of the guard: qname carried by a DNS query, a ClientHello (whole, or the second
@@ -1059,6 +1069,18 @@ static int add_name_case(struct bench *b, const char *name, enum name_proto np, 
 		for (n = 5; n < 205; n++)
 			payload[n] = (__u8)(n * 37);
 		break;
+	case NP_TLS_SPLIT_FIRST:
+		/* the first 1000 bytes of the split hello below: a new flow followed each call */
+		n = build_hello(payload, qname, 12, 1216 + 32, &sni);
+		if (n <= 1000 || sni < 1000)
+			return -E2BIG;
+		c->new_flow = true;
+		c->out = OUT_ANY;
+		l.sport = 20000;
+		l.payload = payload;
+		l.plen = 1000;
+		c->len = build_frame(c->pkt, 4, v4_nomatch, &l, &c->l4_off);
+		return c->len ? 0 : -E2BIG;
 	case NP_TLS_SPLIT:
 		/* the first 1000 bytes, then the rest (the SNI, after the key share) */
 		n = build_hello(payload, qname, 12, 1216 + 32, &sni);
@@ -1620,6 +1642,14 @@ int bench_run(const struct bench_opts *o)
 	b->cases[b->n_cases - 1].prog = PROG_GROUPS;
 	add_case(b, "lpm-v4-nomatch", PROG_LPM, 4, v4_nomatch, XDP_PASS, -1);
 	add_case(b, "lpm-v4-prefix-hit", PROG_LPM, 4, v4_hit32, XDP_DROP, -1);
+	/*
+	 * Last: the first segments of split hellos, each of a new flow, fill the flow table
+	 * and the pending slots that other TCP segments read
+	 */
+	err = add_name_case(b, "sni-split-first", NP_TLS_SPLIT_FIRST, NAME_MISS, M_FRESH, XDP_PASS,
+			    GC_PASS_TLS_PENDING);
+	if (err)
+		goto cleanup;
 	/* a misspelt --case is told before the lists are generated and loaded */
 	if (o->cases) {
 		err = select_cases(b, o->cases);
