@@ -363,7 +363,8 @@ else
 fi
 assert_true "bench: the output is one JSON object" jq -e 'type == "object"' <<<"$json"
 for name in minimal v4-nomatch v6-nomatch v4-prefix-hit v4-prefix-hit-short v6-prefix-hit \
-	lpm-v4-nomatch dns-miss dns-miss-restore dns-miss-fresh dns-hit sni-miss sni-hit sni-split http-host-miss http-host-hit \
+	lpm-v4-nomatch dns-miss dns-miss-restore dns-miss-fresh dns-hit sni-miss sni-hit sni-split \
+	sni-split-first http-host-miss http-host-hit \
 	v4-nomatch-group1 v6-nomatch-group1 dns-miss-group1 v4-nomatch-groups v6-nomatch-groups \
 	v4-prefix-hit-groups dns-miss-groups; do
 	assert_true "bench: case $name present with ns_per_pkt > 0 and a ratio" \
@@ -376,7 +377,7 @@ assert_true "bench: every ratio is ns_per_pkt over minimal's" \
 	jq -e '(.cases[] | select(.name == "minimal") | .ns_per_pkt) as $m |
 		all(.cases[]; ((.ratio_to_minimal - .ns_per_pkt / $m) | fabs) < 0.01)' <<<"$json"
 assert_true "bench: IP hits drop, name hits are answered (tx), misses pass" \
-	jq -e 'all(.cases[]; .verdict == (if (.name | test("^(dns|sni|http)-.*(hit|split)")) then
+	jq -e 'all(.cases[]; .verdict == (if (.name | test("^(dns|sni|http)-.*(hit|split)$")) then
 		"tx" elif (.name | test("hit")) then "drop" else "pass" end))' <<<"$json"
 assert_true "bench: each name case landed in its counter" \
 	jq -e '[.cases[] | {(.name): .counter}] | add | .["dns-miss"] == "pass_nomatch" and
