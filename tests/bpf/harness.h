@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Map access shared by the BPF tests (test_datapath.c, test_names.c): counter snapshots summed
- * over CPUs, and the per-CPU trace slot reset and read back around one test run. cmocka
- * assertions: include after <cmocka.h> and the skeleton (user/loader.h).
+ * Shared by the BPF tests (test_datapath.c, test_names.c, test_groups.c, test_learn.c): counter
+ * snapshots summed over CPUs, the per-CPU trace slot reset and read back around one test run,
+ * running on one CPU, the verifier's budget, fixture files. cmocka assertions: include after
+ * <cmocka.h> and the skeleton (user/loader.h).
  */
 #ifndef BPFGUARD_TESTS_BPF_HARNESS_H
 #define BPFGUARD_TESTS_BPF_HARNESS_H
 
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -64,6 +67,58 @@ static inline void harness_trace_read(struct guard *skel, int ncpus, int cpu,
 
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.MAP_TRACE), &zero, t), 0);
 	*out = t[cpu];
+}
+
+/*
+ * Run on one CPU from now on, the first one allowed (*cpu): the per-CPU trace slot the test
+ * runs write is then known. Returns 0, or -1.
+ */
+static inline int harness_pin_cpu(int *cpu)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (*cpu = 0; *cpu < CPU_SETSIZE && !CPU_ISSET(*cpu, &set); (*cpu)++)
+		;
+	CPU_ZERO(&set);
+	CPU_SET(*cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -1 : 0;
+}
+
+/*
+ * The verifier's work for each entry point of skel (bpf_prog_info.verified_insns), printed
+ * with what: under two thirds of its limit of 1,000,000, room for what comes next.
+ */
+static inline void harness_verifier_budget(struct guard *skel, const char *what)
+{
+	struct bpf_program *progs[] = { skel->progs.guard_xdp, skel->progs.guard_tc_ingress,
+					skel->progs.guard_tc_egress };
+	size_t i;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		assert_int_equal(bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len), 0);
+		print_message("# %s%s: %u instructions verified, %u in the program\n",
+			      bpf_program__name(progs[i]), what, info.verified_insns,
+			      info.xlated_prog_len / 8);
+		assert_true(info.verified_insns > 1000 && info.verified_insns < 666666);
+	}
+}
+
+/* A fixture file: dir/name holding text. */
+static inline void harness_write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
 }
 
 #endif

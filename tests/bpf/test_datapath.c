@@ -406,7 +406,6 @@ static int group_setup(void **state)
 {
 	struct ipt_entry e[ARRAY_SIZE(entries)];
 	struct dp_state *s = calloc(1, sizeof(*s));
-	cpu_set_t set;
 	size_t i;
 	int err;
 
@@ -418,13 +417,7 @@ static int group_setup(void **state)
 		return -1;
 	}
 	/* Run on one CPU so that the per-CPU trace slot of the test runs is known. */
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -1;
-	for (s->cpu = 0; s->cpu < CPU_SETSIZE && !CPU_ISSET(s->cpu, &set); s->cpu++)
-		;
-	CPU_ZERO(&set);
-	CPU_SET(s->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (harness_pin_cpu(&s->cpu))
 		return -1;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= s->cpu)

@@ -66,14 +66,7 @@ static const char conf[] = "[guard]\n"
 
 static void write_file(const char *name, const char *text)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	harness_write_file(tmpdir, name, text);
 }
 
 static struct guard_policy *build(const char *text, struct guard_config **cfgp)

@@ -103,14 +103,7 @@ struct lstate {
 
 static void write_file(const char *name, const char *text)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	harness_write_file(tmpdir, name, text);
 }
 
 static int build(const char *text, struct guard_config **cfg, struct guard_policy **pol)
@@ -136,7 +129,6 @@ static int setup(void **state)
 {
 	struct lstate *s = calloc(1, sizeof(*s));
 	struct loader_opts lo = LOADER_OPTS_INIT;
-	cpu_set_t set;
 
 	if (!s)
 		return -1;
@@ -151,13 +143,7 @@ static int setup(void **state)
 	write_file("games.txt", "games.example\n");
 	write_file("social.txt", "social.example\n");
 	write_file("allow.txt", "edu.games.example\n203.0.113.77\n");
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -1;
-	for (s->cpu = 0; s->cpu < CPU_SETSIZE && !CPU_ISSET(s->cpu, &set); s->cpu++)
-		;
-	CPU_ZERO(&set);
-	CPU_SET(s->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (harness_pin_cpu(&s->cpu))
 		return -1;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (build(conf_learn, &s->cfg, &s->pol))
@@ -892,24 +878,12 @@ static void test_learning_off(void **state)
 	config_free(cfg);
 }
 
-/* The verifier's work with learning on (bpf_prog_info.verified_insns), as test_names bounds it. */
+/* The verifier's work with learning on, as test_names bounds it without. */
 static void test_verifier_budget(void **state)
 {
 	struct lstate *s = *state;
-	struct bpf_program *progs[] = { s->skel->progs.guard_xdp, s->skel->progs.guard_tc_ingress,
-					s->skel->progs.guard_tc_egress };
-	size_t i;
 
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-
-		assert_int_equal(bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len), 0);
-		print_message("# %s with learning: %u instructions verified, %u in the program\n",
-			      bpf_program__name(progs[i]), info.verified_insns,
-			      info.xlated_prog_len / 8);
-		assert_true(info.verified_insns > 1000 && info.verified_insns < 666666);
-	}
+	harness_verifier_budget(s->skel, " with learning");
 }
 
 int main(void)

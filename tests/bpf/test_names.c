@@ -676,7 +676,6 @@ static int load(struct guard_policy *pol, struct guard **skel)
 static int group_setup(void **state)
 {
 	struct nstate *s = calloc(1, sizeof(*s));
-	cpu_set_t set;
 	int err;
 
 	if (!s)
@@ -686,13 +685,7 @@ static int group_setup(void **state)
 		fprintf(stderr, "test_names needs root (BPF_PROG_TEST_RUN, map creation)\n");
 		return -1;
 	}
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -1;
-	for (s->cpu = 0; s->cpu < CPU_SETSIZE && !CPU_ISSET(s->cpu, &set); s->cpu++)
-		;
-	CPU_ZERO(&set);
-	CPU_SET(s->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (harness_pin_cpu(&s->cpu))
 		return -1;
 	s->ncpus = libbpf_num_possible_cpus();
 	setup_names();
@@ -1585,25 +1578,12 @@ static void test_coverage(void **state)
 			fail_msg("note counter %s has no fixture", counter_name(c));
 }
 
-/* The verifier's work per program (bpf_prog_info.verified_insns), with room under its limit. */
+/* The verifier's work per program, with room under its limit. */
 static void test_verifier_budget(void **state)
 {
 	struct nstate *s = *state;
-	struct bpf_program *progs[] = { s->skel->progs.guard_xdp, s->skel->progs.guard_tc_ingress,
-					s->skel->progs.guard_tc_egress };
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(progs); i++) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-
-		assert_int_equal(bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len), 0);
-		print_message("# %s: %u instructions verified, %u in the program\n",
-			      bpf_program__name(progs[i]), info.verified_insns,
-			      info.xlated_prog_len / 8);
-		/* the limit is 1,000,000: keep a third of it free for what comes next */
-		assert_true(info.verified_insns > 1000 && info.verified_insns < 666666);
-	}
+	harness_verifier_budget(s->skel, "");
 }
 
 int main(void)

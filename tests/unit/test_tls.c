@@ -141,6 +141,27 @@ static int feed(const __u8 *buf, size_t len, const size_t *cuts, int n, char *na
 	return ret;
 }
 
+/*
+ * n segment ends for len bytes: n - 1 random cuts from lo to len - 1 (len 0: all 0), then len,
+ * sorted (duplicates allowed: an empty segment).
+ */
+static void random_cuts(size_t *cuts, int n, size_t len, size_t lo, unsigned int *seed)
+{
+	int j, m;
+
+	for (j = 0; j < n - 1; j++)
+		cuts[j] = len > lo ? lo + (size_t)rand_r(seed) % (len - lo) : 0;
+	cuts[n - 1] = len;
+	for (j = 1; j < n; j++) {
+		for (m = j; m > 0 && cuts[m - 1] > cuts[m]; m--) {
+			size_t t = cuts[m];
+
+			cuts[m] = cuts[m - 1];
+			cuts[m - 1] = t;
+		}
+	}
+}
+
 static void test_fixtures(void **state)
 {
 	size_t i;
@@ -316,24 +337,11 @@ static void test_splits(void **state)
 		}
 		for (k = 0; k < 3000; k++) {
 			size_t cuts[8];
-			int n = 3 + rand_r(&seed) % 6, j, ret, at, want_at = 0;
+			int n = 3 + rand_r(&seed) % 6, ret, at, want_at = 0;
 			char name[NAME_MAX_LEN + 1] = "";
 			__u8 flags;
 
-			for (j = 0; j < n - 1; j++)
-				cuts[j] = 1 + (size_t)rand_r(&seed) % (len - 1);
-			cuts[n - 1] = len;
-			/* sorted, duplicates allowed (an empty segment) */
-			for (j = 1; j < n; j++) {
-				int m;
-
-				for (m = j; m > 0 && cuts[m - 1] > cuts[m]; m--) {
-					size_t t = cuts[m];
-
-					cuts[m] = cuts[m - 1];
-					cuts[m - 1] = t;
-				}
-			}
+			random_cuts(cuts, n, len, 1, &seed);
 			while (cuts[want_at] <= last)
 				want_at++;
 			ret = feed(buf, len, cuts, n, name, &at, &flags);
@@ -583,19 +591,7 @@ static void test_mutations_against_ref(void **state)
 		ref = ref_sni(buf, len, want, &want_len, &ech);
 		/* in one segment, then in random splits: the same outcome */
 		n = 1 + rand_r(&seed) % 4;
-		for (k = 0; k < n - 1; k++)
-			cuts[k] = len ? (size_t)rand_r(&seed) % len : 0;
-		cuts[n - 1] = len;
-		for (k = 1; k < n; k++) {
-			int m;
-
-			for (m = k; m > 0 && cuts[m - 1] > cuts[m]; m--) {
-				size_t t = cuts[m];
-
-				cuts[m] = cuts[m - 1];
-				cuts[m - 1] = t;
-			}
-		}
+		random_cuts(cuts, n, len, 0, &seed);
 		got = feed(buf, len, cuts, n, name, &at, &flags);
 		if (ref == TLS_NAME) {
 			/* the name then goes through name_from_dotted, which may refuse it */
@@ -673,19 +669,7 @@ static void test_fast_against_slow(void **state)
 
 			buf[at] = (__u8)(rand_r(&seed) % 2 ? rand_r(&seed) : buf[at] + 1);
 		}
-		for (k = 0; k < n - 1; k++)
-			cuts[k] = (size_t)rand_r(&seed) % len;
-		cuts[n - 1] = len;
-		for (k = 1; k < n; k++) {
-			int m;
-
-			for (m = k; m > 0 && cuts[m - 1] > cuts[m]; m--) {
-				size_t t = cuts[m];
-
-				cuts[m] = cuts[m - 1];
-				cuts[m - 1] = t;
-			}
-		}
+		random_cuts(cuts, n, len, 0, &seed);
 		memset(&wa, 0, sizeof(wa));
 		memset(&wb, 0, sizeof(wb));
 		for (k = 0; k < n; k++) {
