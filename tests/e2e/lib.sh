@@ -666,6 +666,21 @@ tls_server_start() {
 
 # --- schedules on the real clock, and an echo server -------------------------------------
 
+# guard_conf FILE SECTIONS [KEY LINES...]: writes a config to FILE: [guard] with the key lines,
+# then SECTIONS as they are (the lists, schedules, groups); prints FILE.
+guard_conf() {
+	local file=$1 sections=$2 line
+	shift 2
+	{
+		echo "[guard]"
+		for line in "$@"; do
+			echo "$line"
+		done
+		printf '\n%s\n' "$sections"
+	} >"$file"
+	echo "$file"
+}
+
 # schedule_from EPOCH MINUTES: "RULE WINDOW" for a [schedule] active from EPOCH for MINUTES:
 # RULE a POSIX TZ rule whose clock shows a whole minute at EPOCH (its offset east of UTC is
 # the seconds that make it so), WINDOW "HH:MM-HH:MM" in that clock (wrapping past midnight).

@@ -73,17 +73,11 @@ printf '%s\n' "# e2e: blocked subtrees" blocked.test >"$D/block.txt"
 printf '%s\n' "# e2e: allowed inside a blocked subtree" ok.blocked.test >"$D/allow.txt"
 # write_conf NAME KEY LINES...: a config with the two lists, in $D.
 write_conf() {
-	local name=$1 line
+	local name=$1
 	shift
-	{
-		echo "[guard]"
-		for line in "$@"; do
-			echo "$line"
-		done
-		printf '\n[list e2e-names]\npath = block.txt\ncategory = adult\naction = block\n'
-		printf '\n[list e2e-names-allow]\npath = allow.txt\ncategory = adult\naction = allow\n'
-	} >"$D/$name.conf"
-	echo "$D/$name.conf"
+	guard_conf "$D/$name.conf" "$(printf '%s\n' "[list e2e-names]" "path = block.txt" \
+		"category = adult" "action = block" "" "[list e2e-names-allow]" "path = allow.txt" \
+		"category = adult" "action = allow")" "$@"
 }
 
 SINK=("sinkhole4 = 198.51.100.250" "sinkhole6 = 2001:db8:2::250")

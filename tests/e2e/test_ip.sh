@@ -37,15 +37,10 @@ EOF
 
 # write_conf NAME [GUARD KEY LINES...]: a config with the three lists, in CONF_DIR.
 write_conf() {
-	local name=$1 line
+	local name=$1
 	shift
-	{
-		echo "[guard]"
-		for line in "$@"; do
-			echo "$line"
-		done
+	guard_conf "$CONF_DIR/$name.conf" "$(
 		cat <<'EOF'
-
 [list e2e-block]
 path = block.txt
 category = e2e
@@ -62,8 +57,7 @@ category = e2e-source
 action = block
 direction = source
 EOF
-	} >"$CONF_DIR/$name.conf"
-	echo "$CONF_DIR/$name.conf"
+	)" "$@"
 }
 
 CONF_NATIVE=$(write_conf xdp-native "interfaces = eth1" "xdp_mode = native")

@@ -181,23 +181,17 @@ print(" ".join(str(x) for x in [a.version, 0, 0, 0] + list(b)))' "$1")
 printf '%s\n' "# e2e: scheduled" games.test >"$D/games.txt"
 printf '%s\n' "# e2e: not scheduled" plain.test >"$D/plain.txt"
 # write_conf NAME KEYS...: attach keys, the lists, a group that makes games learned
+# the lists, a schedule, pupils (not the client: the reason games is learned) and lab (the
+# client, group 2: nothing blocked, its mask the test's)
+SECTIONS=$(printf '%s\n' "[list games]" "path = games.txt" "category = games" "action = block" \
+	"" "[list plain]" "path = plain.txt" "category = plain" "action = block" \
+	"" "[schedule class]" "timezone = UTC" "mon-fri = 08:00-12:00" \
+	"" "[group pupils]" "clients = 192.0.2.128/25" "block = games@class" \
+	"" "[group lab]" "clients = 192.0.2.0/25, 2001:db8:1::/64")
 write_conf() {
-	local name=$1 line
+	local name=$1
 	shift
-	{
-		echo "[guard]"
-		for line in "$@"; do
-			echo "$line"
-		done
-		printf '\n[list games]\npath = games.txt\ncategory = games\naction = block\n'
-		printf '\n[list plain]\npath = plain.txt\ncategory = plain\naction = block\n'
-		printf '\n[schedule class]\ntimezone = UTC\nmon-fri = 08:00-12:00\n'
-		# not the client: the reason games is learned
-		printf '\n[group pupils]\nclients = 192.0.2.128/25\nblock = games@class\n'
-		# the client (group 2): nothing blocked, its mask the test's
-		printf '\n[group lab]\nclients = 192.0.2.0/25, 2001:db8:1::/64\n'
-	} >"$D/$name.conf"
-	echo "$D/$name.conf"
+	guard_conf "$D/$name.conf" "$SECTIONS" "$@"
 }
 
 mode_conf() {

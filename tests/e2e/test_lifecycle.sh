@@ -29,17 +29,11 @@ printf '203.0.113.20/32\n' >"$D/allow.txt"
 
 # write_conf NAME GUARD_LINE...
 write_conf() {
-	local name=$1 line
+	local name=$1
 	shift
-	{
-		echo "[guard]"
-		for line in "$@"; do
-			echo "$line"
-		done
-		printf '\n[list lc-block]\npath = block.txt\ncategory = lc\naction = block\n'
-		printf '\n[list lc-allow]\npath = allow.txt\ncategory = lc\naction = allow\n'
-	} >"$D/$name.conf"
-	echo "$D/$name.conf"
+	guard_conf "$D/$name.conf" "$(printf '%s\n' "[list lc-block]" "path = block.txt" \
+		"category = lc" "action = block" "" "[list lc-allow]" "path = allow.txt" \
+		"category = lc" "action = allow")" "$@"
 }
 
 CONF_XDP=$(write_conf xdp "interfaces = eth1" "xdp_mode = native")

@@ -335,6 +335,26 @@ static int ref_parse(const __u8 *m, size_t len, char *name, __u16 *qtype, int *l
 	return 0;
 }
 
+/*
+ * A random name of shape 0 (w<n>.ExAmple.com), 1 (1..127 one-letter labels), 3 (120 of them)
+ * or 2 (1..253 characters in long labels) into base.
+ */
+static void random_name(char *base, size_t size, int shape, unsigned int *seed)
+{
+	switch (shape) {
+	case 0:
+		snprintf(base, size, "w%d.ExAmple.com", rand_r(seed) % 1000);
+		break;
+	case 1:
+	case 3:
+		labels_of_one(base, shape == 1 ? 1 + rand_r(seed) % 127 : 120);
+		break;
+	default:
+		long_name(base, 1 + rand_r(seed) % 253);
+		break;
+	}
+}
+
 static void test_mutations_against_ref(void **state)
 {
 	unsigned int seed = 7;
@@ -355,18 +375,7 @@ static void test_mutations_against_ref(void **state)
 
 		int shape = rand_r(&seed) % 4;
 
-		switch (shape) {
-		case 0:
-			snprintf(base, sizeof(base), "w%d.ExAmple.com", rand_r(&seed) % 1000);
-			break;
-		case 1:
-		case 3:
-			labels_of_one(base, shape == 1 ? 1 + rand_r(&seed) % 127 : 120);
-			break;
-		default:
-			long_name(base, 1 + rand_r(&seed) % 253);
-			break;
-		}
+		random_name(base, sizeof(base), shape, &seed);
 		s.edns = rand_r(&seed) % 2;
 		len = l7_dns_query(msg, sizeof(msg), &s);
 		assert_true(len > 0);
@@ -428,18 +437,7 @@ static void test_scan_against_copy(void **state)
 		__u32 avail, l;
 		int k, nm, rcopy, rscan, shape = rand_r(&seed) % 4;
 
-		switch (shape) {
-		case 0:
-			snprintf(base, sizeof(base), "w%d.ExAmple.com", rand_r(&seed) % 1000);
-			break;
-		case 1:
-		case 3:
-			labels_of_one(base, shape == 1 ? 1 + rand_r(&seed) % 127 : 120);
-			break;
-		default:
-			long_name(base, 1 + rand_r(&seed) % 253);
-			break;
-		}
+		random_name(base, sizeof(base), shape, &seed);
 		s.edns = rand_r(&seed) % 2;
 		len = l7_dns_query(gen, sizeof(gen), &s);
 		assert_true(len > 0);
