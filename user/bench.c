@@ -1119,6 +1119,10 @@ static int select_cases(struct bench *b, const char *names)
 	const char *p = names;
 	int i, n;
 
+	if (!*names) {
+		pr_warn("bench: --case needs case names, e.g. --case dns-miss,sni-hit\n");
+		return -EINVAL;
+	}
 	while (*p) {
 		size_t len = strcspn(p, ",");
 		bool found = false;

@@ -425,6 +425,9 @@ fi
 out=$(timeout 60 "$BPFGUARD" bench --quick --v4 500 --v6 50 --case nosuch 2>&1)
 assert_eq "2" "$?" "bench --case with an unknown case exits 2"
 assert_match "bench --case: an unknown case is named" "no case 'nosuch'" "$out"
+out=$(timeout 60 "$BPFGUARD" bench --quick --case '' 2>&1)
+assert_eq "2" "$?" "bench --case '' exits 2"
+assert_match "bench --case '': says what it needs" "needs case names" "$out"
 assert_eq "" "$(ls -A "$D/tmp")" "bench leaves nothing behind in \$TMPDIR"
 unset TMPDIR
 
