@@ -15,7 +15,7 @@
  *       -counter       PASS_DNS_MALFORMED (header cut, QDCOUNT != 1, a compression pointer or
  *                      reserved label type in the QNAME), PASS_NAME_TOO_LONG, PASS_NAME_TRUNCATED
  *                      (the message ends inside the name or its QTYPE/QCLASS)
- *   The kernel runs the same steps: dns_check_header() on the packet, a copy of the bytes from
+ *   The kernel runs the same steps: dns_header_ok() on the packet, a copy of the bytes from
  *   the QNAME on into the scratch buffer (at most DNS_COPY_MAX), dns_question() on the copy;
  *   or, when those bytes are all in the packet's linear data, dns_name_scan() on the packet in
  *   place (no copy), falling back to the copy for any name it does not accept.
@@ -72,26 +72,43 @@ _Static_assert(DNS_COPY_MAX <= NAME_BUF_LEN, "the copy fits the name buffer");
 /* struct dns_query: maps/flow.h (the kernel keeps it in its scratch map). */
 
 /*
- * The header of the message at msg. Returns 0 for a standard query with QDCOUNT 1,
- * DNS_NOT_QUERY for a response or another opcode, -PASS_DNS_MALFORMED otherwise (the
- * header or the first byte of the name past end, QDCOUNT != 1).
+ * The header of the message at msg, read only: 0 for a standard query with QDCOUNT 1,
+ * DNS_NOT_QUERY for a response or another opcode, -PASS_DNS_MALFORMED otherwise (the header or
+ * the first byte of the name past end, QDCOUNT != 1). The kernel takes the fields an answer
+ * repeats (dns_header_fields) only for a query it answers.
  */
-PARSE_FN int dns_check_header(const void *msg, const void *end, struct dns_query *q)
+PARSE_FN int dns_header_ok(const void *msg, const void *end)
 {
 	const struct hdr_dns *h = msg;
 
 	/* the header and at least the root label */
 	if ((const __u8 *)(h + 1) + 1 > (const __u8 *)end)
 		return NAME_ERR(PASS_DNS_MALFORMED);
-	q->flags = parse_ntohs(h->flags);
-	if (q->flags & (DNS_F_QR | DNS_F_OPCODE))
+	if (parse_ntohs(h->flags) & (DNS_F_QR | DNS_F_OPCODE))
 		return DNS_NOT_QUERY;
 	if (parse_ntohs(h->qdcount) != 1)
 		return NAME_ERR(PASS_DNS_MALFORMED);
+	return 0;
+}
+
+/* The header fields an answer repeats or depends on, into q (has_opt cleared). */
+PARSE_FN void dns_header_fields(const struct hdr_dns *h, struct dns_query *q)
+{
 	q->id = parse_ntohs(h->id);
+	q->flags = parse_ntohs(h->flags);
 	q->arcount = parse_ntohs(h->arcount);
 	q->has_opt = 0;
-	return 0;
+}
+
+/* dns_header_ok(), then the fields into q (for any whole header, queries or not). */
+PARSE_FN int dns_check_header(const void *msg, const void *end, struct dns_query *q)
+{
+	int ret = dns_header_ok(msg, end);
+
+	if (ret < 0)
+		return ret;
+	dns_header_fields(msg, q);
+	return ret;
 }
 
 /*
@@ -174,15 +191,18 @@ PARSE_FN int dns_label_hash(const __u8 *msg, const void *end, __u32 off, __u32 l
 PARSE_FN int dns_name_scan(const __u8 *msg, const void *end, __u32 avail, struct name_buf *nb)
 {
 	const __u8 *qname = msg + sizeof(struct hdr_dns), *p = qname;
-	__u32 i, pos;
+	__u32 i, pos = 0;
 
 	if (avail > DNS_COPY_MAX)
 		return -1;
+	/*
+	 * Past avail, the scan goes on as long as the packet does: the end's test below refuses
+	 * such a name (positions only grow), so the loop need not test avail on every label.
+	 */
 	for (i = 0; i < NAME_MAX_LABELS + 1; i++) {
 		__u32 l;
 
-		pos = (__u32)(p - qname);
-		if (pos >= avail || p + 1 > (const __u8 *)end)
+		if (p + 1 > (const __u8 *)end)
 			return -1;
 		l = *p;
 		if (l == 0)
@@ -191,8 +211,8 @@ PARSE_FN int dns_name_scan(const __u8 *msg, const void *end, __u32 avail, struct
 			return -1;
 		nb->dot[i & NAME_MAX_LABELS] = (__u8)pos;
 		p += l + 1;
+		pos += l + 1;
 	}
-	pos = (__u32)(p - qname);
 	/* the wire form is at most 255 bytes (128 labels need 256), QTYPE and QCLASS follow */
 	if (i > NAME_MAX_LABELS || pos >= NAME_MAX_WIRE || pos + 1 + 4 > avail)
 		return -1;

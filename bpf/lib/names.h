@@ -112,7 +112,8 @@ __noinline int guard_text_name(struct name_buf *nb, __u32 len)
 /*
  * A DNS question read in place (per program type): the message at frame offset msg_off, avail
  * bytes of it from the QNAME on, which must all be in the linear data. dns_name_scan() records
- * the labels in sc->nb, sc->q gets the question's wire length, QTYPE and QCLASS, and the walk
+ * the labels in sc->nb, sc->q gets the question's wire length (QTYPE and QCLASS must be in the
+ * linear data too: the answer reads them there, names_dns()), and the walk
  * (bpf/lib/domain.h) hashes the labels it needs from the packet: no copy. Returns 0
  * (nb->match_*), or DNS_FAST_COPY for anything else (bytes outside the linear data, a name
  * the scan does not accept): the caller then copies the question and runs guard_dns_name(),
@@ -145,8 +146,6 @@ __noinline int guard_text_name(struct name_buf *nb, __u32 len)
 		if (qt + 4 > end)                                                                  \
 			return DNS_FAST_COPY;                                                      \
 		sc->q.wire = (__u16)at;                                                            \
-		sc->q.qtype = (__u16)(qt[0] << 8 | qt[1]);                                         \
-		sc->q.qclass = (__u16)(qt[2] << 8 | qt[3]);                                        \
 		return dom_walk(&sc->nb, msg, end) ? DNS_FAST_COPY : 0;                            \
 	}
 
@@ -313,15 +312,15 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 	const struct name_pkt *k = &sc->pkt;
 	struct dns_query *q = &sc->q; /* map memory: the stack is tight (512 bytes, all frames) */
 	struct dns_answer_cfg *cfg = &sc->acfg;
-	const __u8 *msg;
+	const __u8 *msg, *qt;
 	__u32 n, c, kind;
 	int ret;
 
 	pc->source = (__u8)source;
-	__builtin_memset(q, 0, sizeof(*q));
 	NAME_CLAMP(msg_off, NAMES_OFF_MAX);
 	msg = (const __u8 *)pc->data + msg_off;
-	ret = dns_check_header(msg, pc->data_end, q);
+	/* only read: what an answer repeats is taken below, for a query that is answered */
+	ret = dns_header_ok(msg, pc->data_end);
 	if (ret == DNS_NOT_QUERY) {
 		guard_count(GC_NOTE_DNS_NOT_QUERY, pc->bytes);
 		return -1;
@@ -350,9 +349,22 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 
 	if (cfg_dns_action == GUARD_DNS_DROP || !k->answerable)
 		return guard_drop(pc, GC_DROP_DNS);
+	/*
+	 * The fields the answer repeats, from the packet: its header (dns_header_ok() found it
+	 * there), and QTYPE and QCLASS where the fast path found them; the copy path read those
+	 * from its copy (the same bytes) when they are not all in the linear data.
+	 */
+	if (msg + sizeof(struct hdr_dns) > (const __u8 *)pc->data_end)
+		return guard_drop(pc, GC_DROP_DNS);
+	dns_header_fields((const struct hdr_dns *)msg, q);
 	n = q->wire;
 	NAME_CLAMP(n, 0x1ff); /* at most 255 */
-	q->has_opt = (__u8)dns_find_opt(msg, msg + sizeof(struct hdr_dns) + n + 4, pc->data_end);
+	qt = msg + sizeof(struct hdr_dns) + n;
+	if (qt + 4 <= (const __u8 *)pc->data_end) {
+		q->qtype = (__u16)(qt[0] << 8 | qt[1]);
+		q->qclass = (__u16)(qt[2] << 8 | qt[3]);
+	}
+	q->has_opt = (__u8)dns_find_opt(msg, qt + 4, pc->data_end);
 	cfg->ttl = cfg_block_ttl;
 	/* byte by byte through the volatile: a memcpy would let clang fold the initial zeros */
 	for (n = 0; n < 4; n++)
@@ -788,15 +800,18 @@ static __always_inline int names_entry(struct pkt_ctx *pc, __u64 a, __u64 b)
 	if (family == 4) {
 		if (l3 + sizeof(struct hdr_ipv4) > (const __u8 *)pc->data_end)
 			return guard_pass(pc, GC_PASS_TRUNCATED);
-		__builtin_memset(k->saddr, 0, sizeof(k->saddr));
-		__builtin_memset(k->daddr, 0, sizeof(k->daddr));
-		__builtin_memcpy(k->saddr, l3 + 12, 4);
-		__builtin_memcpy(k->daddr, l3 + 16, 4);
+		/* whole words: a byte-wise copy (the header's alignment is 1) is 4 loads each */
+		name_store64(k->saddr, *(const __u32 *)(l3 + 12));
+		name_store64(k->saddr + 8, 0);
+		name_store64(k->daddr, *(const __u32 *)(l3 + 16));
+		name_store64(k->daddr + 8, 0);
 	} else {
 		if (l3 + sizeof(struct hdr_ipv6) > (const __u8 *)pc->data_end)
 			return guard_pass(pc, GC_PASS_TRUNCATED);
-		__builtin_memcpy(k->saddr, l3 + 8, 16);
-		__builtin_memcpy(k->daddr, l3 + 24, 16);
+		name_store64(k->saddr, name_load64(l3 + 8));
+		name_store64(k->saddr + 8, name_load64(l3 + 16));
+		name_store64(k->daddr, name_load64(l3 + 24));
+		name_store64(k->daddr + 8, name_load64(l3 + 32));
 	}
 	counter = guard_ip_decide(pc, family, k->saddr, k->daddr, (__u32)(b >> 56));
 	if (guard_is_ip_drop(counter))
@@ -814,9 +829,7 @@ static __always_inline int names_entry(struct pkt_ctx *pc, __u64 a, __u64 b)
 	k->answerable =
 		!(notes & (NOTE_BIT(GC_NOTE_IPV4_OPTIONS) | NOTE_BIT(GC_NOTE_IPV6_EXT) |
 			   NOTE_BIT(GC_NOTE_IPV4_FRAGMENT) | NOTE_BIT(GC_NOTE_IPV6_FRAGMENT)));
-	k->tcp_flags = 0;
-	k->seq = 0;
-	k->ack_seq = 0;
+	/* tcp_flags, seq and ack_seq are read for TCP segments only */
 	if (l4_proto == PARSE_IPPROTO_TCP) {
 		const struct hdr_tcp *t = (const struct hdr_tcp *)l4;
 		__u32 seq, ack;
