@@ -442,13 +442,23 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 			   struct tls_span *span, __u32 off, __u32 ext_left, __u32 steps,
 			   __u32 rec_end)
 {
-	__u32 i, type, len = 0, list, name;
+	/*
+	 * Where the extensions block ends (ext_end), and lim, the end of what the walk reads
+	 * as headers here: the block, the segment and the record, whichever ends first. One
+	 * comparison with lim per header; the extension's data against ext_end only when it
+	 * reaches lim (or is the SNI's, or ECH's).
+	 */
+	__u32 ext_end = off + ext_left, lim = seglen, i, type, len = 0, next = off, list, name;
 	const __u8 *q;
 
+	if (rec_end < lim)
+		lim = rec_end;
+	if (ext_end < lim)
+		lim = ext_end;
 	for (i = 0; i < TLS_FIELDS_MAX; i++) {
-		if (steps + i >= TLS_FIELDS_MAX || off > TLS_SEG_MAX - 4 || off + 4 > seglen)
+		if (steps + i >= TLS_FIELDS_MAX || off + 4 > lim)
 			return TLS_SLOW;
-		NAME_CLAMP(off, TLS_SEG_MAX);
+		NAME_CLAMP(off, TLS_SEG_MAX); /* off + 4 <= lim <= seglen <= TLS_SEG_MAX */
 		q = seg + off;
 		if (q + 4 > end)
 			return TLS_SLOW;
@@ -456,28 +466,29 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 		type = tls_be32(q);
 		len = type & 0xffff;
 		type >>= 16;
-		if (ext_left < 4 || len > ext_left - 4)
-			return TLS_SLOW;
-		ext_left -= 4 + len;
 		off += 4;
-		if (type == TLS_EXT_SERVER_NAME)
-			break;
-		if (type == TLS_EXT_ECH)
+		next = off + len;
+		/* (data past the block: the resumable walk refuses it before it looks further) */
+		if (type == TLS_EXT_SERVER_NAME || type == TLS_EXT_ECH) {
+			if (next > ext_end)
+				return TLS_SLOW;
+			if (type == TLS_EXT_SERVER_NAME)
+				break;
 			w->flags |= TLS_F_ECH;
-		/* the last extension: the resumable walk says */
-		if (!ext_left)
-			return TLS_SLOW;
-		if (len >= seglen - off) {
+		}
+		if (next >= lim) {
 			/*
-			 * Its data runs past the segment (a split hello's first segment ends in
+			 * The last extension (the resumable walk says), data past the block or
+			 * a record's end in the segment: the resumable walk. Else its data runs
+			 * to or past the segment's end (a split hello's first segment ends in
 			 * its key share): the walk's state where the resumable walk leaves it,
 			 * the rest of this extension to skip in the next segment.
 			 */
-			if (off + len > rec_end)
+			if (next >= ext_end || next < seglen || next > rec_end)
 				return TLS_SLOW;
 			w->acc = 0;
-			w->skip = len - (seglen - off);
-			w->ext_left = ext_left;
+			w->skip = next - seglen;
+			w->ext_left = ext_end - next;
 			w->name_len = 0;
 			w->name_have = 0;
 			w->phase = TLS_PH_EXT;
@@ -488,8 +499,9 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 			span->len = 0;
 			return TLS_MORE;
 		}
-		off += len;
+		off = next;
 	}
+	ext_left = ext_end - next;
 	/* the server_name extension's header: list length, name type, name length */
 	steps += i + 1;
 	if (i == TLS_FIELDS_MAX || steps >= TLS_FIELDS_MAX || len < 5 || off > TLS_SEG_MAX - 5 ||
