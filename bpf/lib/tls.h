@@ -433,32 +433,34 @@ PARSE_FN __u32 tls_be32(const __u8 *p)
  * span exactly as the resumable walk leaves them, or TLS_SLOW for anything else (a field or
  * the name cut by the segment's end or the record's, no SNI, lengths that do not nest, the
  * field limit): tls_step() then walks the segment and gives the answer.
- * Sets TLS_F_ECH in w->flags on the way, as the resumable walk does over the same headers.
+ * Sets TLS_F_ECH in w->flags on the way, as the resumable walk does over the same headers
+ * (past a record's end, what it reads as headers is not: it then returns TLS_SLOW, and
+ * tls_walk_len() puts the flags back).
  *
- * Verifier notes: one path goes on through each iteration (the ECH flag is memory, every
- * length is checked before it moves off), so the loop is verified once per iteration.
+ * Verifier notes: one path goes on through each iteration (the ECH flag is memory, and
+ * what a test learns of a bound is not kept past the iteration), so the loop is verified
+ * once per iteration.
  */
 PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
 			   struct tls_span *span, __u32 off, __u32 ext_left, __u32 steps,
 			   __u32 rec_end)
 {
 	/*
-	 * Where the extensions block ends (ext_end), and lim, the end of what the walk reads
-	 * as headers here: the block, the segment and the record, whichever ends first. One
-	 * comparison with lim per header; the extension's data against ext_end only when it
-	 * reaches lim (or is the SNI's, or ECH's).
+	 * Where the extensions block ends (ext_end). Each header is compared with the segment's
+	 * end only, each extension's data with the block's only when it reaches the segment's
+	 * end (or is the SNI's, or ECH's): a header past the block or the record (lengths that
+	 * do not nest, a record ending in the segment) leads to one of the tests below that
+	 * give the resumable walk the segment, before anything is decided (the SNI's data, and
+	 * a state to resume from, are within both). One state for the verifier: no bound is
+	 * taken as the least of several.
 	 */
-	__u32 ext_end = off + ext_left, lim = seglen, i, type, len = 0, next = off, list, name;
+	__u32 ext_end = off + ext_left, i, type, len = 0, next = off, list, name;
 	const __u8 *q;
 
-	if (rec_end < lim)
-		lim = rec_end;
-	if (ext_end < lim)
-		lim = ext_end;
 	for (i = 0; i < TLS_FIELDS_MAX; i++) {
-		if (steps + i >= TLS_FIELDS_MAX || off + 4 > lim)
+		if (steps + i >= TLS_FIELDS_MAX || off + 4 > seglen)
 			return TLS_SLOW;
-		NAME_CLAMP(off, TLS_SEG_MAX); /* off + 4 <= lim <= seglen <= TLS_SEG_MAX */
+		NAME_CLAMP(off, TLS_SEG_MAX); /* off + 4 <= seglen <= TLS_SEG_MAX */
 		q = seg + off;
 		if (q + 4 > end)
 			return TLS_SLOW;
@@ -469,22 +471,23 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 		off += 4;
 		next = off + len;
 		/* (data past the block: the resumable walk refuses it before it looks further) */
-		if (type == TLS_EXT_SERVER_NAME || type == TLS_EXT_ECH) {
+		if (type == TLS_EXT_SERVER_NAME) {
 			if (next > ext_end)
 				return TLS_SLOW;
-			if (type == TLS_EXT_SERVER_NAME)
-				break;
-			w->flags |= TLS_F_ECH;
+			break;
 		}
-		if (next >= lim) {
+		/* a header past the record's end may be read here: tls_walk_len() undoes it */
+		if (type == TLS_EXT_ECH)
+			w->flags |= TLS_F_ECH;
+		if (next >= seglen || next >= ext_end) {
 			/*
 			 * The last extension (the resumable walk says), data past the block or
-			 * a record's end in the segment: the resumable walk. Else its data runs
-			 * to or past the segment's end (a split hello's first segment ends in
-			 * its key share): the walk's state where the resumable walk leaves it,
-			 * the rest of this extension to skip in the next segment.
+			 * its record: the resumable walk. Else its data runs to or past the
+			 * segment's end (a split hello's first segment ends in its key share):
+			 * the walk's state where the resumable walk leaves it, the rest of this
+			 * extension to skip in the next segment.
 			 */
-			if (next >= ext_end || next < seglen || next > rec_end)
+			if (next >= ext_end || next > rec_end)
 				return TLS_SLOW;
 			w->acc = 0;
 			w->skip = next - seglen;
@@ -540,8 +543,8 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
  * The fast walk of a segment: a first segment that holds the whole ClientHello up to the end
  * of the SNI (w fresh), or the next segment of a followed hello whose walk stopped between
  * extensions (the usual split: inside a large key share). Returns TLS_NAME, or TLS_SLOW for
- * every other case and outcome: tls_step() then walks the segment from w as it was (only
- * w->flags may have gained TLS_F_ECH, which the resumable walk sets over the same headers).
+ * every other case and outcome: tls_step() then walks the segment from w as it was (but
+ * w->flags may have gained TLS_F_ECH: tls_walk_len() puts them back).
  * The fields before the extensions are checked as tls_field() checks them, in its order.
  */
 PARSE_FN int tls_walk_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
@@ -627,12 +630,15 @@ PARSE_FN int tls_walk_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 PARSE_FN int tls_walk_len(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
 			  struct tls_span *span)
 {
+	__u8 flags = w->flags;
 	int ret;
 
 	span->len = 0;
 	ret = tls_walk_fast(w, seg, seglen, end, span);
 	if (ret != TLS_SLOW)
 		return ret;
+	/* the fast walk may have noted ECH in a header it read past a record's end */
+	w->flags = flags;
 	return tls_walk_slow(w, seg, seglen, end, span);
 }
 
