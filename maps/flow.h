@@ -38,7 +38,8 @@ struct name_buf {
 	__u8 match_exact; /* the full name's exact-only key matched */
 	__u8 pad;
 	__u16 wire; /* name_from_wire(): the wire length */
-	__u16 pad2;
+	/* name_from_dotted(): 1 when a label may be empty or over 63 bytes (see there) */
+	__u16 label_check;
 };
 ABI_ASSERT_SIZE(struct name_buf, 320 + 128 + 16);
 

@@ -10,7 +10,8 @@
  *                                it in the message); turns it into dotted form in place.
  *                                Returns its wire length (>= 1) or -counter.
  *   name_from_dotted(nb, len)    b[1..len] holds a host name as text (SNI, Host); records the
- *                                dots. Returns 0 or -counter.
+ *                                dots and whether name_check_labels() must look (label_check).
+ *                                Returns 0 or -counter.
  *   name_lower(nb)               ASCII lower case, a word at a time (dh_lower8, maps/domain.h);
  *                                zeroes the bytes after the name to the end of its last word.
  *   name_check_labels(nb)        every label of a text name 1..63 bytes. Returns 0 or -counter.
@@ -159,7 +160,9 @@ PARSE_FN int name_from_wire(struct name_buf *nb, __u32 avail)
  * Text form (SNI, Host): b[1..len] holds the name as copied. One trailing dot is dropped (an
  * absolute name); the dots are recorded. Returns 0 or -counter: PASS_NAME_TOO_LONG (over 253
  * characters), PASS_NAME_MALFORMED (empty, more dots than labels allow). Label lengths are
- * checked by name_check_labels().
+ * checked by name_check_labels(), which can only refuse a name that label_check marks: one
+ * with two dots in a row (the leading dot of b[0] included), a dot at its end, or over 63
+ * characters (otherwise every label has 1..63).
  *
  * Verifier workaround: the label count lives in nb->labels (map memory), not in a register: a
  * register would hold a different number on every path through the dots, and the verifier
@@ -183,6 +186,7 @@ PARSE_FN int name_from_dotted(struct name_buf *nb, __u32 len)
 	t = (len + 1) & 0xf8;
 	name_store64(nb->b + t, name_load64(nb->b + t) & ((1ull << (((len + 1) & 7) * 8)) - 1));
 	nb->labels = 0;
+	nb->label_check = len > NAME_LABEL_MAX || nb->b[len] == '.';
 	for (w = 0; w < NAME_WORDS; w++) {
 		__u64 m;
 		__u32 j;
@@ -191,13 +195,19 @@ PARSE_FN int name_from_dotted(struct name_buf *nb, __u32 len)
 			break;
 		m = name_bytes_eq(name_load64(nb->b + w * 8), '.');
 		for (j = 0; j < 8 && m; j++) {
-			__u32 n = NAME_LAUNDER(nb->labels);
+			__u32 n = NAME_LAUNDER(nb->labels), at = w * 8 + name_first_byte(m);
 
 			/* 254 dots cannot be 127 labels: more than 128 means empty labels */
 			if (n > NAME_MAX_LABELS)
 				return NAME_ERR(PASS_NAME_MALFORMED);
 			NAME_CLAMP(n, NAME_MAX_LABELS);
-			nb->dot[n] = (__u8)(w * 8 + name_first_byte(m));
+			/*
+			 * A dot right after the last one: an empty label. (The first dot, b[0]'s,
+			 * is compared with whatever dot[127] holds: at worst a needless check.)
+			 */
+			if (at == (__u32)nb->dot[(n - 1) & NAME_MAX_LABELS] + 1)
+				nb->label_check = 1;
+			nb->dot[n] = (__u8)at;
 			nb->labels = (__u16)(n + 1);
 			m &= m - 1;
 		}

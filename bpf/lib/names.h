@@ -99,7 +99,7 @@ __noinline int guard_text_name(struct name_buf *nb, __u32 len)
 	if (!nb)
 		return NAME_ERR(PASS_NAME_MALFORMED);
 	ret = name_from_dotted(nb, len);
-	if (!ret)
+	if (!ret && nb->label_check)
 		ret = name_check_labels(nb);
 	if (ret)
 		return ret;

@@ -613,6 +613,69 @@ static void check_answer(__u32 kind, bool edns, bool do_bit, __u16 qtype)
  * (and its DO bit), for several query types, read back by the independent reader of
  * tests/bpf/l7gen.h: every field.
  */
+/*
+ * Text names (name_from_dotted): label_check may only be left clear for a name whose every
+ * label has 1..63 characters, so that the kernel may skip name_check_labels() then; and
+ * name_check_labels() gives the reference's reason (right to left, the first bad label:
+ * empty, or over 63) for every name. The buffer and dot[] start with stale dots, as the
+ * per-CPU scratch does.
+ */
+static int ref_text_labels(const char *name, size_t len)
+{
+	size_t end = len, start;
+
+	if (len && name[len - 1] == '.')
+		end--; /* one trailing dot: an absolute name */
+	for (;;) {
+		for (start = end; start > 0 && name[start - 1] != '.'; start--)
+			;
+		if (end == start)
+			return -GC_PASS_NAME_MALFORMED;
+		if (end - start > NAME_LABEL_MAX)
+			return -GC_PASS_NAME_TOO_LONG;
+		if (start == 0)
+			return 0;
+		end = start - 1; /* the label left of this one ends at its dot */
+	}
+}
+
+static void test_text_label_check(void **state)
+{
+	unsigned int seed = 11;
+	int i, skipped = 0, checked = 0;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		struct name_buf nb;
+		char name[300];
+		size_t len = 1 + (size_t)rand_r(&seed) % (rand_r(&seed) % 4 ? 40 : 255), k;
+		int dots = 2 + rand_r(&seed) % 30, ret, want;
+
+		for (k = 0; k < len; k++)
+			name[k] = rand_r(&seed) % dots ? (char)('a' + rand_r(&seed) % 3) : '.';
+		memset(&nb, '.', sizeof(nb));
+		memcpy(nb.b + 1, name, len);
+		ret = name_from_dotted(&nb, (__u32)len);
+		if (ret)
+			continue;
+		want = ref_text_labels(name, len);
+		if (!nb.label_check) {
+			skipped++;
+			if (want)
+				fail_msg("\"%.*s\": label_check clear, but the reference says %d",
+					 (int)len, name, want);
+		} else {
+			checked++;
+		}
+		if (name_check_labels(&nb) != want)
+			fail_msg("\"%.*s\": name_check_labels %d, the reference %d", (int)len, name,
+				 name_check_labels(&nb), want);
+	}
+	print_message("# %d names needed no label check, %d did\n", skipped, checked);
+	assert_true(skipped > 10000);
+	assert_true(checked > 10000);
+}
+
 static void test_answers(void **state)
 {
 	static const __u16 qtypes[] = { 1, 28, 65, 255 };
@@ -672,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_label_shapes),
 		cmocka_unit_test(test_word_helpers),
 		cmocka_unit_test(test_mutations_against_ref),
+		cmocka_unit_test(test_text_label_check),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_label_hash),
 		cmocka_unit_test(test_scan_against_copy),
