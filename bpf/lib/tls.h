@@ -437,9 +437,9 @@ PARSE_FN __u32 tls_be32(const __u8 *p)
  * (past a record's end, what it reads as headers is not: it then returns TLS_SLOW, and
  * tls_walk_len() puts the flags back).
  *
- * Verifier notes: one path goes on through each iteration (the ECH flag is memory, and
- * what a test learns of a bound is not kept past the iteration), so the loop is verified
- * once per iteration.
+ * Verifier notes: one path goes on through each iteration (the ECH flag is memory, and no
+ * branch narrows a value the next iteration reads), so the loop is verified once per
+ * iteration.
  */
 PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
 			   struct tls_span *span, __u32 off, __u32 ext_left, __u32 steps,
@@ -448,11 +448,11 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 	/*
 	 * Where the extensions block ends (ext_end). Each header is compared with the segment's
 	 * end only, each extension's data with the block's only when it reaches the segment's
-	 * end (or is the SNI's, or ECH's): a header past the block or the record (lengths that
-	 * do not nest, a record ending in the segment) leads to one of the tests below that
-	 * give the resumable walk the segment, before anything is decided (the SNI's data, and
-	 * a state to resume from, are within both). One state for the verifier: no bound is
-	 * taken as the least of several.
+	 * end or the block's (or is the SNI's): a header past the block or the record (lengths
+	 * that do not nest, a record ending in the segment) leads to one of the tests below
+	 * that give the resumable walk the segment, before anything is decided (the SNI's
+	 * data, and a state to resume from, are within both). One state for the verifier: no
+	 * bound is taken as the least of several.
 	 */
 	__u32 ext_end = off + ext_left, i, type, len = 0, next = off, list, name;
 	const __u8 *q;
