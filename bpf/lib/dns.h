@@ -269,16 +269,30 @@ enum dns_answer_kind {
 #define DNS_ANSWER_TAIL_MAX (28 + DNS_OPT_LEN) /* AAAA record and OPT (SOA and OPT: 51) */
 #define DNS_ANSWER_MAX (DNS_QEND_MAX + DNS_SOA_LEN + DNS_OPT_LEN)
 
+/*
+ * Big-endian 16 and 32-bit numbers at p (unaligned): one store each (a constant's swap is
+ * folded), where byte stores were two and four, and shifts.
+ */
 static inline void dns_put16(__u8 *p, __u32 v)
 {
-	p[0] = (__u8)(v >> 8);
-	p[1] = (__u8)v;
+	__u16 be = __builtin_bswap16((__u16)v);
+
+#ifdef __BPF__
+	*(__u16 *)(void *)p = be;
+#else
+	memcpy(p, &be, sizeof(be));
+#endif
 }
 
 static inline void dns_put32(__u8 *p, __u32 v)
 {
-	dns_put16(p, v >> 16);
-	dns_put16(p + 2, v);
+	__u32 be = __builtin_bswap32(v);
+
+#ifdef __BPF__
+	*(__u32 *)(void *)p = be;
+#else
+	memcpy(p, &be, sizeof(be));
+#endif
 }
 
 /*

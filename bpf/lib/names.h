@@ -366,11 +366,16 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 	}
 	q->has_opt = (__u8)dns_find_opt(msg, qt + 4, pc->data_end);
 	cfg->ttl = cfg_block_ttl;
-	/* byte by byte through the volatile: a memcpy would let clang fold the initial zeros */
-	for (n = 0; n < 4; n++)
-		cfg->a[n] = cfg_sinkhole4[n];
-	for (n = 0; n < 16; n++)
-		cfg->aaaa[n] = cfg_sinkhole6[n];
+	/*
+	 * Byte by byte through the volatile: a memcpy would let clang fold the initial zeros.
+	 * Only a sinkhole answer carries them (the verifier drops the copy otherwise).
+	 */
+	if (cfg_dns_action == GUARD_DNS_SINKHOLE) {
+		for (n = 0; n < 4; n++)
+			cfg->a[n] = cfg_sinkhole4[n];
+		for (n = 0; n < 16; n++)
+			cfg->aaaa[n] = cfg_sinkhole6[n];
+	}
 	if (cfg_dns_action == GUARD_DNS_REFUSED) {
 		kind = DNS_ANS_REFUSED;
 		c = GC_ANSWER_DNS_REFUSED;
