@@ -31,6 +31,7 @@
 #include <bpf/bpf_helpers.h>
 #define PARSE_FN static __always_inline
 #else
+#include <string.h>
 #define PARSE_FN static inline
 #endif
 
@@ -149,6 +150,25 @@ _Static_assert(PARSE_NOTES <= 32, "notes must fit in parse_result.notes");
 #define parse_ntohs(x) ((__u16)(x))
 #endif
 
+/*
+ * An address (4 or 16 bytes) out of the frame into the parse result: whole words on BPF (the
+ * x86 JIT reads unaligned words, while clang splits a copy of 2-byte-aligned header fields
+ * into halves, shifts and ors), memcpy on the host.
+ */
+PARSE_FN void parse_addr_copy(__u8 *to, const __u8 *from, int n)
+{
+#ifdef __BPF__
+	if (n == 4) {
+		*(__u32 *)(void *)to = *(const __u32 *)(const void *)from;
+		return;
+	}
+	*(__u64 *)(void *)to = *(const __u64 *)(const void *)from;
+	*(__u64 *)(void *)(to + 8) = *(const __u64 *)(const void *)(from + 8);
+#else
+	memcpy(to, from, (size_t)n);
+#endif
+}
+
 struct hdr_cursor {
 	const void *pos;
 };
@@ -256,8 +276,8 @@ PARSE_FN int parse_ipv4(struct hdr_cursor *nh, const void *data_end, struct pars
 		r->later_fragment = 1;
 	}
 	r->family = 4;
-	__builtin_memcpy(r->saddr, ip->saddr, sizeof(ip->saddr));
-	__builtin_memcpy(r->daddr, ip->daddr, sizeof(ip->daddr));
+	parse_addr_copy(r->saddr, ip->saddr, 4);
+	parse_addr_copy(r->daddr, ip->daddr, 4);
 	r->l4_proto = ip->protocol;
 	nh->pos = (const __u8 *)ip + hlen;
 	return 0;
@@ -324,8 +344,8 @@ PARSE_FN int parse_ipv6(struct hdr_cursor *nh, const void *data_end, struct pars
 	r->family = 6;
 	/* a jumbogram (hop-by-hop option) says 0: 40, shorter than its headers, read as unknown */
 	r->ip_len = (__u16)(parse_ntohs(ip6->payload_len) + sizeof(*ip6));
-	__builtin_memcpy(r->saddr, ip6->saddr, sizeof(ip6->saddr));
-	__builtin_memcpy(r->daddr, ip6->daddr, sizeof(ip6->daddr));
+	parse_addr_copy(r->saddr, ip6->saddr, 16);
+	parse_addr_copy(r->daddr, ip6->daddr, 16);
 	nexthdr = ip6->nexthdr;
 	nh->pos = ip6 + 1;
 
