@@ -813,10 +813,8 @@ static __always_inline int names_entry(struct pkt_ctx *pc, __u64 a, __u64 b)
 	} else {
 		if (l3 + sizeof(struct hdr_ipv6) > (const __u8 *)pc->data_end)
 			return guard_pass(pc, GC_PASS_TRUNCATED);
-		name_store64(k->saddr, name_load64(l3 + 8));
-		name_store64(k->saddr + 8, name_load64(l3 + 16));
-		name_store64(k->daddr, name_load64(l3 + 24));
-		name_store64(k->daddr + 8, name_load64(l3 + 32));
+		parse_addr_copy(k->saddr, l3 + 8, 16);
+		parse_addr_copy(k->daddr, l3 + 24, 16);
 	}
 	counter = guard_ip_decide(pc, family, k->saddr, k->daddr, (__u32)(b >> 56));
 	if (guard_is_ip_drop(counter))

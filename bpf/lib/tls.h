@@ -429,9 +429,10 @@ PARSE_FN __u32 tls_be32(const __u8 *p)
  * The fast walk over the extension headers of a ClientHello, from offset off of the segment
  * (an extension header; ext_left bytes of the extensions block from there, steps fields
  * walked; the current TLS record ends at segment offset rec_end): each header read where it
- * stands, the walk's state in registers, to the SNI and the name. Returns TLS_NAME with w and
- * span exactly as the resumable walk leaves them, or TLS_SLOW for anything else (a field or
- * the name cut by the segment's end or the record's, no SNI, lengths that do not nest, the
+ * stands, the walk's state in registers, to the SNI and the name. Returns TLS_NAME, or
+ * TLS_MORE when an extension's data runs past the segment (inside its record), with w and span
+ * exactly as the resumable walk leaves them; TLS_SLOW for anything else (a header or the name
+ * cut by the segment's end, anything past the record's, no SNI, lengths that do not nest, the
  * field limit): tls_step() then walks the segment and gives the answer.
  * Sets TLS_F_ECH in w->flags on the way, as the resumable walk does over the same headers
  * (past a record's end, what it reads as headers is not: it then returns TLS_SLOW, and
@@ -542,9 +543,10 @@ PARSE_FN int tls_exts_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, co
 /*
  * The fast walk of a segment: a first segment that holds the whole ClientHello up to the end
  * of the SNI (w fresh), or the next segment of a followed hello whose walk stopped between
- * extensions (the usual split: inside a large key share). Returns TLS_NAME, or TLS_SLOW for
- * every other case and outcome: tls_step() then walks the segment from w as it was (but
- * w->flags may have gained TLS_F_ECH: tls_walk_len() puts them back).
+ * extensions (the usual split: inside a large key share). Returns TLS_NAME, TLS_MORE (a first
+ * segment that ends inside an extension: the rest to skip next), or TLS_SLOW for every other
+ * case and outcome: tls_step() then walks the segment from w as it was (but w->flags may have
+ * gained TLS_F_ECH: tls_walk_len() puts them back).
  * The fields before the extensions are checked as tls_field() checks them, in its order.
  */
 PARSE_FN int tls_walk_fast(struct tls_walk *w, const __u8 *seg, __u32 seglen, const __u8 *end,
