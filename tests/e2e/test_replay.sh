@@ -19,8 +19,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 e2e_init
 e2e_require_bpfguard
-for tool in editcap tshark; do
-	command -v "$tool" >/dev/null || bail "tool '$tool' is missing: run 'make deps' (tshark)"
+for tool in editcap tshark setpriv; do
+	command -v "$tool" >/dev/null || bail "tool '$tool' is missing: run 'make deps' (tshark, util-linux)"
 done
 
 D="$E2E_TMP/replay"
@@ -376,6 +376,12 @@ assert_true "bench: minimal's ratio is 1" \
 assert_true "bench: every ratio is ns_per_pkt over minimal's" \
 	jq -e '(.cases[] | select(.name == "minimal") | .ns_per_pkt) as $m |
 		all(.cases[]; ((.ratio_to_minimal - .ns_per_pkt / $m) | fabs) < 0.01)' <<<"$json"
+# timed by the clock (the bench's own network namespace: root has it), checked against the
+# kernel's whole-ns figure of the same run: never below it, at most a little over it
+assert_true "bench: repeat cases timed by the clock, at or above the kernel's whole ns" \
+	jq -e '.params.timing == "clock" and all(.cases[] | select(.method == "repeat");
+		.kernel_ns > 0 and .ns_per_pkt >= .kernel_ns - 0.05 and
+		.ns_per_pkt < .kernel_ns * 1.1 + 1.5)' <<<"$json"
 assert_true "bench: IP hits drop, name hits are answered (tx), misses pass" \
 	jq -e 'all(.cases[]; .verdict == (if (.name | test("^(dns|sni|http)-.*(hit|split)$")) then
 		"tx" elif (.name | test("hit")) then "drop" else "pass" end))' <<<"$json"
@@ -408,19 +414,31 @@ assert_true "bench: memory section (maps' memlock, per prefix)" \
 
 if text=$(timeout 60 "$BPFGUARD" bench --quick --v4 5000 --v6 500 2>/dev/null); then
 	assert_match "bench (text): a table with the minimal row" \
-		$'case +ns/pkt +ratio +verdict +method +counter\nminimal +[0-9]+ +1\\.00 +pass +repeat' \
+		$'case +ns/pkt +ratio +verdict +method +counter\nminimal +[0-9]+\\.[0-9] +1\\.00 +pass +repeat' \
 		"$text"
 	assert_match "bench (text): --v4/--v6 sizes are used" "5000 IPv4 \\+ 500 IPv6" "$text"
 else
 	not_ok "bench --quick --v4 5000 --v6 500 exits 0"
 fi
 if text=$(timeout 60 "$BPFGUARD" bench --quick --v4 500 --v6 50 --case dns-hit,sni-miss 2>/dev/null); then
-	assert_eq "minimal dns-hit sni-miss" "$(awk 'NR > 1 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+[.][0-9]+$/ { printf "%s%s", s, $1; s = " " }' <<<"$text")" \
+	assert_eq "minimal dns-hit sni-miss" "$(awk 'NR > 1 && $2 ~ /^[0-9]+[.][0-9]$/ && $3 ~ /^[0-9]+[.][0-9]+$/ { printf "%s%s", s, $1; s = " " }' <<<"$text")" \
 		"bench --case: only the named cases and the baseline"
 	assert_match "bench --case: dns-hit answered through the restore harness" \
-		'dns-hit +[0-9]+ +[0-9.]+ +tx +restore +answer_dns_nxdomain' "$text"
+		'dns-hit +[0-9]+\.[0-9] +[0-9.]+ +tx +restore +answer_dns_nxdomain' "$text"
 else
 	not_ok "bench --quick --case dns-hit,sni-miss exits 0"
+fi
+# without CAP_SYS_ADMIN (no namespace of its own): the kernel's whole ns, and it says so
+if json=$(timeout 60 setpriv --bounding-set -sys_admin --inh-caps -sys_admin "$BPFGUARD" bench \
+	--quick --v4 500 --v6 50 --case dns-miss --json 2>"$D/err-bench-kernel.txt"); then
+	assert_true "bench without CAP_SYS_ADMIN: the kernel's figures, whole ns" \
+		jq -e '.params.timing == "kernel" and all(.cases[]; .ns_per_pkt == .kernel_ns)' \
+		<<<"$json"
+	assert_match "bench without CAP_SYS_ADMIN: says why the times are coarser" \
+		"cannot make a network namespace of its own .*whole ns rounded down" \
+		"$(cat "$D/err-bench-kernel.txt")"
+else
+	not_ok "bench without CAP_SYS_ADMIN exits 0" "$(tail -n 3 "$D/err-bench-kernel.txt")"
 fi
 out=$(timeout 60 "$BPFGUARD" bench --quick --v4 500 --v6 50 --case nosuch 2>&1)
 assert_eq "2" "$?" "bench --case with an unknown case exits 2"
