@@ -28,6 +28,8 @@
  *   http-host-miss/-hit  `GET / HTTP/1.1` with the Host header first, as curl sends it: pass / RST
  *   tls-data       a TLS application data record to port 443 (most TCP payload): no name, the
  *                  main program's hand-over check only (the IP rules decide: pass)
+ *   dns-hit-drop, sni-hit-drop, http-host-hit-drop  the hits through PROG_DROP (dns_action and
+ *                  tcp_action drop): the decision to block without the answer or reset
  * Cases that rewrite the frame (an answer, a reset) cannot use repeat R as it is: the second
  * repetition would see the answer. They are measured "restore": repeat R of a harness program
  * (bpf/minimal.bpf.c: bench_restore_xdp) that puts the original frame back, then tail-calls
@@ -72,7 +74,7 @@
 #define BENCH_FRESH_CALLS_QUICK 3000u
 #define BENCH_NAMES_DEFAULT 1000000
 #define BENCH_NAMES_QUICK 100000
-#define BENCH_MAX_CASES 32
+#define BENCH_MAX_CASES 40
 #define BENCH_PKT_MAX BENCH_FRAME_MAX /* the restore harness puts frames this long back */
 #define BENCH_OUT_MAX 4096 /* an answer may grow the frame */
 #define BENCH_REPEAT_BASE 2u /* timed_run's second call: what a call costs besides packets */
@@ -103,8 +105,10 @@ static const char *const name_tlds[] = { "com", "net", "org", "io", "de", "ru", 
 /*
  * PROG_GROUPS: the guard loaded with the same lists plus 64 categories and 256 groups;
  * PROG_GROUP1: the same with one group (the probes' sender's): the single-group cost.
+ * PROG_DROP: the main lists with dns_action = drop and tcp_action = drop: a blocked name's
+ * decision without the answer or reset (the *-hit-drop cases, measured repeat).
  */
-enum bench_prog { PROG_MINIMAL, PROG_GUARD, PROG_LPM, PROG_GROUPS, PROG_GROUP1 };
+enum bench_prog { PROG_MINIMAL, PROG_GUARD, PROG_LPM, PROG_GROUPS, PROG_GROUP1, PROG_DROP };
 /* How a case is run (see the top of the file). */
 enum bench_method { M_REPEAT, M_FRESH, M_RESTORE };
 /* What the output frame of a fresh or restore case must be (beyond the return value). */
@@ -141,7 +145,7 @@ struct bench {
 	long n_names;
 	__u32 fresh_calls;
 	char v4_path[288], v6_path[288], conf4_path[288], conf_path[288];
-	char names_path[288], confn_path[288];
+	char names_path[288], confn_path[288], confd_path[288];
 	size_t gz_bytes, names_gz_bytes;
 	double load_names_s, fresh_overhead, restore_overhead;
 	size_t dom_bytes;
@@ -149,8 +153,8 @@ struct bench {
 	struct guard *skel;
 	char confg_path[288]; /* the groups config: all.conf + 61 categories + 255 groups */
 	char confg1_path[288]; /* the same with one group */
-	struct guard_policy *pol_groups, *pol_group1;
-	struct guard *skel_groups, *skel_group1;
+	struct guard_policy *pol_groups, *pol_group1, *pol_drop;
+	struct guard *skel_groups, *skel_group1, *skel_drop;
 	double load_groups_s;
 	struct minimal *minimal;
 	int lpm_map_fd, lpm_prog_fd;
@@ -318,7 +322,9 @@ static int write_names(const char *path, long n)
 	return err;
 }
 
-static int write_config(const char *path, const char *v4, const char *v6, const char *names)
+/* A config of the lists given (NULL: not listed); drop: dns_action and tcp_action drop. */
+static int write_config(const char *path, const char *v4, const char *v6, const char *names,
+			bool drop)
 {
 	FILE *f = fopen(path, "w");
 	int err = 0;
@@ -328,7 +334,8 @@ static int write_config(const char *path, const char *v4, const char *v6, const 
 		pr_warn("cannot create %s: %s\n", path, strerror(-err));
 		return err;
 	}
-	fprintf(f, "# bpfguard bench\n[guard]\ninterfaces = none\n\n");
+	fprintf(f, "# bpfguard bench\n[guard]\ninterfaces = none\n%s\n",
+		drop ? "dns_action = drop\ntcp_action = drop\n" : "");
 	if (v4)
 		fprintf(f, "[list bench-v4]\npath = %s\ncategory = bench\naction = block\n\n", v4);
 	if (v6)
@@ -788,6 +795,8 @@ static int bench_prog_fd(const struct bench *b, enum bench_prog p)
 		return bpf_program__fd(b->skel_groups->progs.guard_xdp);
 	case PROG_GROUP1:
 		return bpf_program__fd(b->skel_group1->progs.guard_xdp);
+	case PROG_DROP:
+		return bpf_program__fd(b->skel_drop->progs.guard_xdp);
 	default:
 		return b->lpm_prog_fd;
 	}
@@ -797,6 +806,7 @@ static int read_counters(const struct bench *b, enum bench_prog p, struct guard_
 {
 	struct guard *skel = p == PROG_GROUPS ? b->skel_groups :
 			     p == PROG_GROUP1 ? b->skel_group1 :
+			     p == PROG_DROP   ? b->skel_drop :
 						b->skel;
 	int err = stats_read_fds(bpf_map__fd(skel->maps.MAP_COUNTERS), -1, -1, 0, st);
 
@@ -1170,8 +1180,10 @@ static struct bench_case *add_case(struct bench *b, const char *name, enum bench
 	c->family = family;
 	c->daddr = daddr;
 	c->want = want;
-	c->counter = prog == PROG_GUARD || prog == PROG_GROUPS || prog == PROG_GROUP1 ? counter :
-											-1;
+	c->counter = prog == PROG_GUARD || prog == PROG_GROUPS || prog == PROG_GROUP1 ||
+				     prog == PROG_DROP ?
+			     counter :
+			     -1;
 	c->len = build_syn(c->pkt, family, daddr, &c->l4_off);
 	return c;
 }
@@ -1508,17 +1520,20 @@ static int prepare(struct bench *b)
 	snprintf(b->conf_path, sizeof(b->conf_path), "%s/all.conf", b->dir);
 	snprintf(b->names_path, sizeof(b->names_path), "%s/names.hosts.gz", b->dir);
 	snprintf(b->confn_path, sizeof(b->confn_path), "%s/names.conf", b->dir);
+	snprintf(b->confd_path, sizeof(b->confd_path), "%s/drop.conf", b->dir);
 	err = write_list(b->v4_path, 4, b->n4);
 	if (!err)
 		err = write_list(b->v6_path, 6, b->n6);
 	if (!err)
 		err = write_names(b->names_path, b->n_names);
 	if (!err)
-		err = write_config(b->conf4_path, b->v4_path, NULL, NULL);
+		err = write_config(b->conf4_path, b->v4_path, NULL, NULL, false);
 	if (!err)
-		err = write_config(b->confn_path, NULL, NULL, b->names_path);
+		err = write_config(b->confn_path, NULL, NULL, b->names_path, false);
 	if (!err)
-		err = write_config(b->conf_path, b->v4_path, b->v6_path, b->names_path);
+		err = write_config(b->conf_path, b->v4_path, b->v6_path, b->names_path, false);
+	if (!err)
+		err = write_config(b->confd_path, b->v4_path, b->v6_path, b->names_path, true);
 	if (err)
 		return err;
 	b->gz_bytes = file_size(b->v4_path) + file_size(b->v6_path);
@@ -1559,6 +1574,13 @@ static int prepare(struct bench *b)
 		       map_memlock(bpf_map__fd(b->skel->maps.MAP_DOM_LEAVES));
 
 	err = prepare_groups(b);
+	if (!err) {
+		double s;
+
+		err = load_policy(b->confd_path, &s, &b->pol_drop);
+		if (!err)
+			err = loader_load(b->pol_drop, &lo, &b->skel_drop);
+	}
 	if (err)
 		return err;
 	b->minimal = minimal__open_and_load();
@@ -1578,8 +1600,9 @@ static int prepare(struct bench *b)
 
 static void cleanup_files(struct bench *b)
 {
-	const char *files[] = { b->v4_path,    b->v6_path,    b->conf4_path, b->conf_path,
-				b->names_path, b->confn_path, b->confg_path, b->confg1_path };
+	const char *files[] = { b->v4_path,    b->v6_path,     b->conf4_path,
+				b->conf_path,  b->names_path,  b->confn_path,
+				b->confg_path, b->confg1_path, b->confd_path };
 	char path[320];
 	size_t i;
 
@@ -1748,6 +1771,22 @@ static int add_name_cases(struct bench *b)
 	if (!err)
 		err = add_name_case(b, "tls-data", NP_TLS_DATA, NULL, M_REPEAT, XDP_PASS,
 				    GC_PASS_NOMATCH);
+	/* the hits' decisions alone: dropped (PROG_DROP), no frame rewritten, so repeat */
+	if (!err)
+		err = add_name_case(b, "dns-hit-drop", NP_DNS, NAME_HIT, M_REPEAT, XDP_DROP,
+				    GC_DROP_DNS);
+	if (!err) {
+		b->cases[b->n_cases - 1].prog = PROG_DROP;
+		err = add_name_case(b, "sni-hit-drop", NP_TLS, NAME_HIT, M_REPEAT, XDP_DROP,
+				    GC_DROP_SNI);
+	}
+	if (!err) {
+		b->cases[b->n_cases - 1].prog = PROG_DROP;
+		err = add_name_case(b, "http-host-hit-drop", NP_HTTP, NAME_HIT, M_REPEAT, XDP_DROP,
+				    GC_DROP_HTTP);
+	}
+	if (!err)
+		b->cases[b->n_cases - 1].prog = PROG_DROP;
 	if (err)
 		pr_warn("bench: a name case's frame does not fit %d bytes (a bug in bench.c)\n",
 			BENCH_PKT_MAX);
@@ -1888,6 +1927,8 @@ cleanup:
 		policy_free(b->pol_groups);
 		guard__destroy(b->skel_group1);
 		policy_free(b->pol_group1);
+		guard__destroy(b->skel_drop);
+		policy_free(b->pol_drop);
 		cleanup_files(b);
 	}
 	free(st);

@@ -364,7 +364,7 @@ fi
 assert_true "bench: the output is one JSON object" jq -e 'type == "object"' <<<"$json"
 for name in minimal v4-nomatch v6-nomatch v4-prefix-hit v4-prefix-hit-short v6-prefix-hit \
 	lpm-v4-nomatch dns-miss dns-miss-restore dns-miss-fresh dns-hit sni-miss sni-hit sni-split \
-	sni-split-first http-host-miss http-host-hit \
+	sni-split-first http-host-miss http-host-hit dns-hit-drop sni-hit-drop http-host-hit-drop \
 	v4-nomatch-group1 v6-nomatch-group1 dns-miss-group1 v4-nomatch-groups v6-nomatch-groups \
 	v4-prefix-hit-groups dns-miss-groups; do
 	assert_true "bench: case $name present with ns_per_pkt > 0 and a ratio" \
@@ -389,7 +389,9 @@ assert_true "bench: each name case landed in its counter" \
 	jq -e '[.cases[] | {(.name): .counter}] | add | .["dns-miss"] == "pass_nomatch" and
 		.["dns-hit"] == "answer_dns_nxdomain" and .["sni-hit"] == "reset_sni" and
 		.["sni-split"] == "reset_sni" and .["http-host-hit"] == "reset_http" and
-		.["sni-miss"] == "pass_nomatch" and .["http-host-miss"] == "pass_nomatch"' <<<"$json"
+		.["sni-miss"] == "pass_nomatch" and .["http-host-miss"] == "pass_nomatch" and
+		.["dns-hit-drop"] == "drop_dns" and .["sni-hit-drop"] == "drop_sni" and
+		.["http-host-hit-drop"] == "drop_http"' <<<"$json"
 assert_true "bench: rewriting cases are measured through the restore harness (sni-split fresh)" \
 	jq -e '(.cases | map(select(.verdict == "tx")) |
 		all(.method == (if .name == "sni-split" then "fresh" else "restore" end))) and
