@@ -397,6 +397,11 @@ assert_true "bench: rewriting cases are measured through the restore harness (sn
 		all(.method == (if .name == "sni-split" then "fresh" else "restore" end))) and
 		.params.fresh_calls > 0 and .params.fresh_overhead_ns >= 0 and
 		.params.restore_overhead_ns > 0' <<<"$json"
+# restore and fresh subtract their own cost measured with each case's frame (the minimal
+# program through the same method): a number for those cases, none for repeat
+assert_true "bench: restore and fresh cases carry the overhead measured with their own frame" \
+	jq -e 'all(.cases[]; if .method == "repeat" then .overhead_ns == null
+		else (.overhead_ns | type) == "number" and .overhead_ns >= 0 end)' <<<"$json"
 # the restore method measures what repeat does: the same miss both ways, within 25 %
 assert_true "bench: dns-miss-restore agrees with dns-miss" \
 	jq -e '[.cases[] | {(.name): .ns_per_pkt}] | add | .["dns-miss-restore"] as $r |
