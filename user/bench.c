@@ -34,14 +34,15 @@
  * repetition would see the answer. They are measured "restore": repeat R of a harness program
  * (bpf/minimal.bpf.c: bench_restore_xdp) that puts the original frame back, then tail-calls
  * the guard; minus the harness's own cost, which is the harness with the minimal program as
- * its target minus the minimal program's repeat-R figure (dns-miss-restore checks the method
- * against dns-miss). Like the repeat cases, they run with warm caches.
+ * its target, on the case's frame, minus the minimal program's repeat-R figure (calibrate();
+ * dns-miss-restore checks the method against dns-miss). Like the repeat cases, they run with
+ * warm caches.
  * sni-split needs flow state made by another frame: it is measured "fresh": BPF_PROG_TEST_RUN
  * with repeat 1, the original frames each call, C calls per run (the first segment run before
  * each second segment, only the second's duration counted), the mean of the best run minus the
- * per-call overhead, which is the minimal program measured the same way minus its repeat-R
- * figure. Each call is a system call, which leaves the caches colder than a stream of packets
- * does: dns-miss-fresh shows by how much against dns-miss.
+ * per-call overhead, which is the minimal program measured the same way on the case's frame
+ * minus its repeat-R figure. Each call is a system call, which leaves the caches colder than a
+ * stream of packets does: dns-miss-fresh shows by how much against dns-miss.
  */
 #include <errno.h>
 #include <fcntl.h>
