@@ -639,6 +639,25 @@ static int ref_text_labels(const char *name, size_t len)
 	}
 }
 
+/*
+ * What name_from_dotted() returns: empty (a lone dot too), over 253 characters, or more dots
+ * than 127 labels can have (129 with b[0]'s: only empty labels make that many) are refused.
+ */
+static int ref_text_dots(const char *name, size_t len)
+{
+	size_t k, dots = 1; /* b[0]'s */
+
+	if (len && name[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return -GC_PASS_NAME_MALFORMED;
+	if (len > NAME_MAX_LEN)
+		return -GC_PASS_NAME_TOO_LONG;
+	for (k = 0; k < len; k++)
+		dots += name[k] == '.';
+	return dots > NAME_MAX_LABELS + 1 ? -GC_PASS_NAME_MALFORMED : 0;
+}
+
 static void test_text_label_check(void **state)
 {
 	unsigned int seed = 11;
@@ -656,6 +675,10 @@ static void test_text_label_check(void **state)
 		memset(&nb, '.', sizeof(nb));
 		memcpy(nb.b + 1, name, len);
 		ret = name_from_dotted(&nb, (__u32)len);
+		want = ref_text_dots(name, len);
+		if (ret != want)
+			fail_msg("\"%.*s\": name_from_dotted %d, the reference %d", (int)len, name,
+				 ret, want);
 		if (ret)
 			continue;
 		want = ref_text_labels(name, len);
