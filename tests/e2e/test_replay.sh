@@ -377,11 +377,13 @@ assert_true "bench: every ratio is ns_per_pkt over minimal's" \
 	jq -e '(.cases[] | select(.name == "minimal") | .ns_per_pkt) as $m |
 		all(.cases[]; ((.ratio_to_minimal - .ns_per_pkt / $m) | fabs) < 0.01)' <<<"$json"
 # timed by the clock (the bench's own network namespace: root has it), checked against the
-# kernel's whole-ns figure of the same run: never below it, at most a little over it
+# kernel's whole-ns figure of the same run: never below it; over it by the part rounded off,
+# or a little more when the run was preempted (the kernel's timer leaves that out, the clock
+# not; far more, tens of ns, if the XDP dispatcher were rebuilt within the timed calls)
 assert_true "bench: repeat cases timed by the clock, at or above the kernel's whole ns" \
 	jq -e '.params.timing == "clock" and all(.cases[] | select(.method == "repeat");
 		.kernel_ns > 0 and .ns_per_pkt >= .kernel_ns - 0.05 and
-		.ns_per_pkt < .kernel_ns * 1.1 + 1.5)' <<<"$json"
+		.ns_per_pkt < .kernel_ns * 1.5 + 5)' <<<"$json"
 assert_true "bench: IP hits drop, name hits are answered (tx), misses pass" \
 	jq -e 'all(.cases[]; .verdict == (if (.name | test("^(dns|sni|http)-.*(hit|split)$")) then
 		"tx" elif (.name | test("hit")) then "drop" else "pass" end))' <<<"$json"
