@@ -926,7 +926,10 @@ static int restore_setup(const struct bench *b, const struct bench_case *c, stru
 	return 0;
 }
 
-/* Attach prog_fd to the bench's loopback (clock timing): the test runs of it are timed alone. */
+/*
+ * Attach prog_fd to the bench's loopback (clock timing): the test runs of it are timed alone.
+ * Returns 0 or -errno; the caller says what failed.
+ */
 static int bench_attach(struct bench *b, int prog_fd)
 {
 	int err;
@@ -934,12 +937,8 @@ static int bench_attach(struct bench *b, int prog_fd)
 	if (b->timing != BENCH_TIMING_CLOCK || b->attached_fd == prog_fd)
 		return 0;
 	err = bpf_xdp_attach(b->lo_ifindex, prog_fd, XDP_FLAGS_SKB_MODE, NULL);
-	if (err) {
-		pr_warn("bench: cannot attach a program to the loopback device of the bench's "
-			"namespace: %s\n",
-			strerror(-err));
+	if (err)
 		return err;
-	}
 	b->attached_fd = prog_fd;
 	return 0;
 }
@@ -1116,8 +1115,12 @@ static int measure(struct bench *b, struct bench_case *c, struct guard_stats *st
 		err = bench_attach(b, c->method == M_RESTORE ?
 					      bpf_program__fd(b->minimal->progs.bench_restore_xdp) :
 					      bench_prog_fd(b, c->prog));
-		if (err)
+		if (err) {
+			pr_warn("bench %s: cannot attach the program to the loopback device of the "
+				"bench's namespace: %s\n",
+				c->name, strerror(-err));
 			goto cleanup;
+		}
 	}
 	for (r = 0; r < b->runs; r++) {
 		__u64 sum = 0;
