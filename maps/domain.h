@@ -40,7 +40,9 @@
  *      suffix, read the bloom word MAP_DOM_BLOOM[dh_bloom_word(S, bloom_mask)]:
  *        - if it lacks a bit of dh_node_mask(S), S is not a node: stop the walk;
  *        - if it holds every bit of dh_bloom_mask(S), probe S in the table (3.); a leaf found
- *          replaces what a shorter suffix found: the most specific match decides.
+ *          replaces what a shorter suffix found: the most specific match decides. When its
+ *          slot carries DOM_SLOT_F_LAST, nothing more specific can match: the walk ends there
+ *          (and the exact-only key is not probed: there is none at or below it).
  *      The top-level suffix's word is read only when some entry is a one-label name
  *      (DOM_CFG_F_TLD): without one, no key is stored there, and it is a node for any name
  *      under a top-level domain anything is listed under; the walk goes on to the second level.
@@ -48,7 +50,8 @@
  *      probed last (when the tables hold one: DOM_CFG_F_EXACT): found, it beats the subtree
  *      key at the same name.
  *   3. Probe(key): the cuckoo buckets MAP_DOM_TABLE[dh_bucket1(key, bucket_mask)] and
- *      [dh_bucket2(...)]: dom_bucket_find() on each gives the leaf id (DOM_LEAF_NONE: absent).
+ *      [dh_bucket2(...)]: dom_bucket_find() on each gives the slot (DOM_LEAF_NONE: absent),
+ *      dom_slot_leaf() of it the leaf id.
  *      bloom_mask and bucket_mask are the map sizes (powers of two) minus one, given by the
  *      loader.
  *   4. The leaf MAP_DOM_LEAVES[id] (struct dom_leaf) carries what the builder worked out for that
@@ -288,7 +291,22 @@ static __always_inline __u32 dh_bucket2(__u64 key, __u32 bucket_mask)
 	return (__u32)(key >> 32) & bucket_mask;
 }
 
-/* The leaf of key in bucket b, or DOM_LEAF_NONE. key must not be DH_KEY_NONE. */
+/*
+ * A slot's leaf id carries one flag in its top bit: DOM_SLOT_F_LAST, set by the builder on a
+ * subtree key when no other stored name ends with the key's name (no name listed below it, no
+ * exact-only entry at it) and no other name shares the key. A walk that finds such a key has
+ * its most specific match: it stops there instead of reading the bloom words of the longer
+ * suffixes (a name asked for below its list entry, www.ads.example for ads.example, is the
+ * usual hit). dom_slot_leaf() is the leaf id; leaf ids stay below 2^31.
+ */
+#define DOM_SLOT_F_LAST 0x80000000u
+
+static __always_inline __u32 dom_slot_leaf(__u32 slot)
+{
+	return slot & ~DOM_SLOT_F_LAST;
+}
+
+/* The slot of key in bucket b (leaf id and flag), or DOM_LEAF_NONE. key must not be 0. */
 static __always_inline __u32 dom_bucket_find(const struct dom_bucket *b, __u64 key)
 {
 	if (b->key[0] == key)

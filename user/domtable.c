@@ -552,37 +552,51 @@ static int leaf_id_cached(struct domtable *t, struct leaf_cache *c, const struct
 /*
  * The leaf of record r (maps/domain.h, struct dom_leaf), from true names (a key is confirmed
  * by comparing the name): keys and offs are the suffix keys of its n labels (stored_keys).
+ * On the way, the nearest subtree record r lies below (or at, for an exact-only r) gets
+ * DOMT_F_BELOW: a record with any stored name below it is the nearest such of one of them, so
+ * every record without DOMT_F_BELOW has none (its key gets DOM_SLOT_F_LAST).
  */
 static void rec_leaf(const struct domtable *t, const struct dom_rec *r, const __u64 *keys,
 		     const __u32 *offs, int n, struct dom_leaf *l)
 {
 	const char *name = t->names + r->name_off;
-	bool allow = r->flags & DOMT_F_ALLOW;
+	bool allow = r->flags & DOMT_F_ALLOW, stop = allow, marked = false;
 	__u64 cats = r->block_cats;
 	__u32 list = r->list_id;
 	int j;
 
 	if (r->flags & DOMT_F_EXACT) {
-		const struct dom_rec *sub = index_find(t, keys[0], name, r->name_len, false);
+		struct dom_rec *sub = index_find(t, keys[0], name, r->name_len, false);
 
 		if (sub) {
 			if (!allow && (sub->flags & DOMT_F_ALLOW))
 				list = sub->list_id;
 			allow = allow || (sub->flags & DOMT_F_ALLOW);
+			stop = allow;
 			cats |= sub->block_cats;
+			sub->flags |= DOMT_F_BELOW;
+			marked = true;
 		}
 	}
-	for (j = 1; !allow && j < n; j++) {
-		const struct dom_rec *a;
+	/* the ancestors' categories up to the nearest allow entry; the nearest one marked */
+	for (j = 1; (!stop || !marked) && j < n; j++) {
+		struct dom_rec *a;
 
 		if (!bloom_has(t, keys[j]))
 			continue;
 		a = index_find(t, keys[j], name + offs[j], r->name_len - offs[j], false);
 		if (!a)
 			continue;
+		if (!marked) {
+			a->flags |= DOMT_F_BELOW;
+			marked = true;
+		}
+		if (stop)
+			continue;
 		if (a->flags & DOMT_F_ALLOW)
-			break;
-		cats |= a->block_cats;
+			stop = true;
+		else
+			cats |= a->block_cats;
 	}
 	memset(l, 0, sizeof(*l));
 	l->list_id = list;
@@ -782,7 +796,12 @@ static int table_build(struct domtable *t)
 			return -ENOMEM;
 		t->n_buckets = (__u32)nb;
 		for (i = 0; i < t->n_recs && !err; i++) {
-			err = cuckoo_insert(t, t->recs[i].key, t->recs[i].leaf, &rng);
+			const struct dom_rec *r = &t->recs[i];
+			/* nothing below it, nor another name under its key: the walk may end here */
+			bool last = !(r->flags & (DOMT_F_EXACT | DOMT_F_BELOW | DOMT_F_SHARED));
+
+			err = cuckoo_insert(t, r->key, r->leaf | (last ? DOM_SLOT_F_LAST : 0),
+					    &rng);
 			if (err == 0)
 				n++;
 			else if (err == 1)
@@ -1017,9 +1036,14 @@ int domtable_lookup(const struct domtable *t, const char *name, struct dom_match
 			continue;
 		leaf = probe(t, keys[i], m);
 		if (leaf != DOM_LEAF_NONE) {
-			found = leaf;
+			found = dom_slot_leaf(leaf);
 			key = keys[i];
 			at = i;
+			/* nothing listed below it: the walk ends, the exact key unprobed */
+			if (leaf & DOM_SLOT_F_LAST) {
+				m->walk_ended = true;
+				break;
+			}
 		}
 	}
 	if (i < 0 && t->n_exact) {
@@ -1027,7 +1051,7 @@ int domtable_lookup(const struct domtable *t, const char *name, struct dom_match
 		if (bloom_has(t, dh_exact(keys[0]))) {
 			leaf = probe(t, dh_exact(keys[0]), m);
 			if (leaf != DOM_LEAF_NONE) {
-				found = leaf;
+				found = dom_slot_leaf(leaf);
 				key = dh_exact(keys[0]);
 				at = 0;
 				exact = true;

@@ -28,6 +28,8 @@ struct dom_entry {
 #define DOMT_F_EXACT 0x1 /* exact-only: stored under dh_exact(S) */
 #define DOMT_F_ALLOW 0x2 /* some allow entry: allow wins over the block lists at this key */
 #define DOMT_F_SHARED 0x4 /* another stored name has the same 64-bit key (see maps/domain.h) */
+/* another stored name ends with this one's (below it, or exact-only at it): no DOM_SLOT_F_LAST */
+#define DOMT_F_BELOW 0x8
 
 /* A distinct (name, exact) after merging every list that holds it. 32 bytes. */
 struct dom_rec {
@@ -126,6 +128,7 @@ struct dom_match {
 	const struct dom_rec *key_rec;
 	__u32 bloom_probes; /* bloom words read: steps of the walk, and the exact key's */
 	__u32 table_probes; /* keys that passed the bloom filter and were looked up in the table */
+	bool walk_ended; /* a key found with DOM_SLOT_F_LAST ended the walk (maps/domain.h) */
 };
 
 /*

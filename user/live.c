@@ -401,13 +401,14 @@ static __u32 dom_probe(const struct live_guard *lg, __u64 key)
 		return DOM_LEAF_NONE;
 	idx = dh_bucket1(key, lg->dc.bucket_mask);
 	if (idx < lg->entries[LIVE_DOM_TABLE]) {
-		leaf = dom_bucket_find(&table[idx], key);
+		leaf = dom_slot_leaf(dom_bucket_find(&table[idx], key));
 		if (leaf != DOM_LEAF_NONE)
 			return leaf;
 	}
 	idx = dh_bucket2(key, lg->dc.bucket_mask);
-	return idx < lg->entries[LIVE_DOM_TABLE] ? dom_bucket_find(&table[idx], key) :
-						   DOM_LEAF_NONE;
+	return idx < lg->entries[LIVE_DOM_TABLE] ?
+		       dom_slot_leaf(dom_bucket_find(&table[idx], key)) :
+		       DOM_LEAF_NONE;
 }
 
 static void dom_hit(const struct live_guard *lg, struct live_dom_hit *h, __u32 leaf, __u32 off,

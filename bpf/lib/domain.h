@@ -9,11 +9,13 @@
  * buffer), its bloom word read as soon as S is known: a key whose node bits are not all set
  * ends the walk (nothing longer can be listed), one whose key bits are all set is probed in the
  * cuckoo table, and a key found overrides what a less specific one found, so the most specific
- * match decides. The top-level suffix is tested only when some entry is a one-label name
- * (DOM_CFG_F_TLD): otherwise it cannot be stored, and is a node for nearly every name. The whole name's exact-only key is probed last (when the tables hold one:
- * DOM_CFG_F_EXACT, and the walk reached the whole name): it beats the subtree key at the same
- * name. A name that matches nothing usually costs one bloom word: its second-level name, not a
- * node (and one more, its top-level label's, when some entry is a one-label name).
+ * match decides; a key found with DOM_SLOT_F_LAST (nothing listed below it) ends the walk. The
+ * top-level suffix is tested only when some entry is a one-label name (DOM_CFG_F_TLD):
+ * otherwise it cannot be stored, and is a node for nearly every name. The whole name's
+ * exact-only key is probed last (when the tables hold one: DOM_CFG_F_EXACT, and the walk
+ * reached the whole name): it beats the subtree key at the same name. A name that matches
+ * nothing usually costs one bloom word: its second-level name, not a node (and one more, its
+ * top-level label's, when some entry is a one-label name).
  */
 #ifndef BPFGUARD_BPF_LIB_DOMAIN_H
 #define BPFGUARD_BPF_LIB_DOMAIN_H
@@ -126,8 +128,11 @@ static __always_inline int dom_walk_in(struct name_buf *nb, const __u8 *msg, con
 		if (dh_bloom_test(w, s)) {
 			leaf = dom_table_find(bucket_mask, s);
 			if (leaf != DOM_LEAF_NONE) {
-				nb->match_leaf = leaf;
+				nb->match_leaf = dom_slot_leaf(leaf);
 				nb->match_label = (__u16)li;
+				/* nothing listed below it: the most specific match there is */
+				if (leaf & DOM_SLOT_F_LAST)
+					return 0;
 			}
 		}
 	}
@@ -142,7 +147,7 @@ static __always_inline int dom_walk_in(struct name_buf *nb, const __u8 *msg, con
 		return 0;
 	i = dom_table_find(bucket_mask, s);
 	if (i != DOM_LEAF_NONE) {
-		nb->match_leaf = i;
+		nb->match_leaf = dom_slot_leaf(i);
 		nb->match_label = 0;
 		nb->match_exact = 1;
 	}

@@ -91,6 +91,13 @@ static const struct {
 	{ n253_listed, L_MALWARE, true },
 	{ "safe.example-adult.com", L_ALLOW, false },
 	{ "game.example", L_GAMES, false },
+	/* a walk may end at a key nothing is listed below (DOM_SLOT_F_LAST): these must not */
+	{ "shop.example", L_ADULT, false },
+	{ "shop.example", L_ALLOW, true }, /* an exact-only allow at the same name */
+	{ "kids.example", L_ADULT, false },
+	{ "ok.kids.example", L_ALLOW, true }, /* an exact-only allow below */
+	{ "far.example", L_ADULT, false },
+	{ "c.b.a.far.example", L_ALLOW, false }, /* listed three labels below */
 	{ "203.0.113.7", L_MALWARE, false }, /* an IP entry: tested for the IP-first order */
 };
 
@@ -405,6 +412,15 @@ static const struct nfix fixtures[] = {
 	{ "dns below an exact-only entry", {}, DNS4("a.exact.example.org"), NOMATCH },
 	{ "dns category off", {}, DNS4("www.game.example"), GC_PASS_DOMAIN_CATEGORY_OFF, NOLIST,
 	  0 },
+	{ "dns exact-only allow at a subtree entry", {}, DNS4("shop.example"),
+	  GC_PASS_DOMAIN_ALLOW, L_ALLOW, 0 },
+	{ "dns below it", {}, DNS4("www.shop.example"), ANSWER(L_ADULT) },
+	{ "dns exact-only allow under a subtree entry", {}, DNS4("ok.kids.example"),
+	  GC_PASS_DOMAIN_ALLOW, L_ALLOW, 0 },
+	{ "dns below the exact-only allow", {}, DNS4("a.ok.kids.example"), ANSWER(L_ADULT) },
+	{ "dns allow listed three labels below", {}, DNS4("x.c.b.a.far.example"),
+	  GC_PASS_DOMAIN_ALLOW, L_ALLOW, 0 },
+	{ "dns beside it", {}, DNS4("x.b.a.far.example"), ANSWER(L_ADULT) },
 	{ "dns 63-byte label", {}, DNS4(n63label), ANSWER(L_ADULT) },
 	{ "dns 127 labels", {}, DNS4(n127_under), ANSWER(L_ADULT) },
 	{ "dns 40 labels, every level a node", {}, DNS4(n40_listed), GC_ANSWER_DNS_NXDOMAIN,
@@ -1303,9 +1319,10 @@ static void test_split_hello(void **state)
 static void test_differential(void **state)
 {
 	static const char *const labels[] = {
-		"www",	"a",	"ads",	"example",	"example-adult", "com",	  "net",
-		"test", "evil", "safe", "game",		"org",		 "exact", "q",
-		"z",	"long", "x",	"xn--bcher-kva"
+		"www",	"a",	"ads",	"example",	 "example-adult", "com",   "net",
+		"test", "evil", "safe", "game",		 "org",		  "exact", "q",
+		"z",	"long", "x",	"xn--bcher-kva", "shop",	  "kids",  "ok",
+		"b"
 	};
 	/* listed names and near misses, as suffixes half of the time */
 	static const char *const suffixes[] = {
@@ -1321,6 +1338,11 @@ static void test_differential(void **state)
 		"vil.test",
 		"example-adult.co",
 		"long.test",
+		"shop.example",
+		"ok.kids.example",
+		"kids.example",
+		"b.a.far.example",
+		"c.b.a.far.example",
 	};
 	struct nstate *s = *state;
 	unsigned int seed = 2024;

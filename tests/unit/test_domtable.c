@@ -318,7 +318,9 @@ static void test_tld_entry(void **state)
 	build(&t);
 	assert_int_equal(t.n_tld, 0);
 	assert_int_equal(domtable_lookup(&t, "a.b.example.com", &m), 0);
-	assert_int_equal(m.bloom_probes, 2); /* example.com (found), b.example.com (no node) */
+	/* example.com, found: nothing is listed below it, the walk ends there */
+	assert_int_equal(m.bloom_probes, 1);
+	assert_true(m.walk_ended);
 	domtable_free(&t);
 
 	assert_int_equal(domtable_init(&t, DH_ROOT), 0);
@@ -332,7 +334,147 @@ static void test_tld_entry(void **state)
 	expect_none(&t, "zip.com");
 	expect_none(&t, "azip");
 	assert_int_equal(domtable_lookup(&t, "a.b.example.com", &m), 0);
-	assert_int_equal(m.bloom_probes, 3); /* com too now */
+	assert_int_equal(m.bloom_probes, 2); /* com too now */
+	domtable_free(&t);
+}
+
+/*
+ * The walk's early end (DOM_SLOT_F_LAST), worked out again from the names: a subtree record
+ * has the flag unless a stored name (another subtree name, or an exact-only one at or below
+ * it) ends with its name, or it shares its key. Every stored key's slot is checked.
+ */
+static __u32 slot_of(const struct domtable *t, __u64 key)
+{
+	__u32 mask = t->n_buckets - 1, v = dom_bucket_find(&t->table[dh_bucket1(key, mask)], key);
+
+	return v ? v : dom_bucket_find(&t->table[dh_bucket2(key, mask)], key);
+}
+
+static size_t check_last_flags(const struct domtable *t)
+{
+	bool *below = calloc(t->n_recs, sizeof(*below));
+	size_t i, n_last = 0;
+
+	assert_non_null(below);
+	for (i = 0; i < t->n_recs; i++) {
+		const struct dom_rec *r = &t->recs[i], *a;
+		const char *name = domtable_name(t, r), *p;
+
+		/* an exact-only name is below the subtree entry at its own name */
+		if ((r->flags & DOMT_F_EXACT) && (a = domtable_find(t, name, false)))
+			below[a - t->recs] = true;
+		for (p = strchr(name, '.'); p; p = strchr(p + 1, '.'))
+			if ((a = domtable_find(t, p + 1, false)))
+				below[a - t->recs] = true;
+	}
+	for (i = 0; i < t->n_recs; i++) {
+		const struct dom_rec *r = &t->recs[i];
+		bool want = !(r->flags & (DOMT_F_EXACT | DOMT_F_SHARED)) && !below[i];
+		__u32 v = slot_of(t, r->key);
+
+		if (!!(v & DOM_SLOT_F_LAST) != want)
+			fail_msg("'%s'%s: DOM_SLOT_F_LAST %s, want %s", domtable_name(t, r),
+				 r->flags & DOMT_F_EXACT ? " (exact)" : "",
+				 v & DOM_SLOT_F_LAST ? "set" : "clear", want ? "set" : "clear");
+		n_last += want;
+	}
+	free(below);
+	return n_last;
+}
+
+/*
+ * The entry that must decide name, from the names alone: an exact-only entry at the name, else
+ * the subtree entry at its longest listed suffix (NULL: none).
+ */
+static const struct dom_rec *reference_decider(const struct domtable *t, const char *name)
+{
+	const struct dom_rec *r = domtable_find(t, name, true);
+	const char *p;
+
+	if (r)
+		return r;
+	for (p = name; p; p = strchr(p, '.') ? strchr(p, '.') + 1 : NULL)
+		if ((r = domtable_find(t, p, false)))
+			return r;
+	return NULL;
+}
+
+/*
+ * Names listed inside each other, subtree and exact-only, block and allow: the walk ends early
+ * only where nothing more specific is listed, and every query is decided by the entry the
+ * names say, whether or not the walk ended early.
+ */
+static void test_walk_end(void **state)
+{
+	static const char *const labels[] = { "a", "b", "c", "www", "ads", "x1" };
+	unsigned int seed = 77;
+	size_t i, n_last, ended = 0, q;
+	struct dom_match m;
+	struct domtable t;
+
+	(void)state;
+	assert_int_equal(domtable_init(&t, 0x1234567890abcdefull), 0);
+	/* the crafted cases first */
+	add(&t, "example.com", 0, 0, 0, 3);
+	add(&t, "shop.example.com", 1, 1, 1, 0); /* exact allow one level below */
+	add(&t, "far.example", 0, 0, 0, 3);
+	add(&t, "c.b.a.far.example", 0, 1, 1, 0); /* allow three levels below */
+	add(&t, "same.example", 0, 0, 0, 3);
+	add(&t, "same.example", 1, 1, 1, 0); /* exact allow at the same name */
+	add(&t, "solo.example", 0, 0, 0, 3); /* nothing below */
+	/* then 4000 random names of 2..6 labels under three TLDs: many nested in others */
+	for (i = 0; i < 4000; i++) {
+		char name[128] = "";
+		int nl = 1 + (int)(rand_r(&seed) % 5), j;
+
+		for (j = 0; j < nl; j++)
+			snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s.",
+				 labels[rand_r(&seed) % ARRAY_SIZE(labels)]);
+		strcat(name, (const char *[]){ "test", "org", "example" }[rand_r(&seed) % 3]);
+		add(&t, name, rand_r(&seed) % 5 == 0, rand_r(&seed) % 4 == 0, 2, 5);
+	}
+	build(&t);
+	n_last = check_last_flags(&t);
+
+	/* nothing below solo.example: the walk ends there; example.com has shop.example.com */
+	assert_int_equal(domtable_lookup(&t, "a.b.solo.example", &m), 0);
+	assert_true(m.walk_ended);
+	assert_int_equal(m.bloom_probes, 1);
+	assert_int_equal(domtable_lookup(&t, "a.b.example.com", &m), 0);
+	assert_false(m.walk_ended);
+	assert_int_equal(m.bloom_probes, 2);
+	expect_match(&t, "a.b.solo.example", "solo.example", false, false, 1ull << 3);
+	expect_match(&t, "a.b.example.com", "example.com", false, false, 1ull << 3);
+	expect_match(&t, "shop.example.com", "shop.example.com", true, true, 0);
+	expect_match(&t, "a.shop.example.com", "example.com", false, false, 1ull << 3);
+	expect_match(&t, "x.c.b.a.far.example", "c.b.a.far.example", false, true, 0);
+	expect_match(&t, "x.b.a.far.example", "far.example", false, false, 1ull << 3);
+	expect_match(&t, "same.example", "same.example", true, true, 0);
+	expect_match(&t, "w.same.example", "same.example", false, false, 1ull << 3);
+
+	/* random queries over the same labels: the deciding entry is the names' */
+	for (q = 0; q < 20000; q++) {
+		char name[160] = "";
+		const struct dom_rec *want;
+		int nl = 1 + (int)(rand_r(&seed) % 7), j;
+
+		for (j = 0; j < nl; j++)
+			snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s.",
+				 labels[rand_r(&seed) % ARRAY_SIZE(labels)]);
+		strcat(name, (const char *[]){ "test", "org", "example" }[rand_r(&seed) % 3]);
+		assert_int_equal(domtable_lookup(&t, name, &m), 0);
+		want = reference_decider(&t, name);
+		if (want != m.rec)
+			fail_msg("'%s': decided by '%s', want '%s'", name,
+				 m.rec ? domtable_name(&t, m.rec) : "(none)",
+				 want ? domtable_name(&t, want) : "(none)");
+		ended += m.walk_ended;
+	}
+	print_message("# walk end: %zu records, %zu flagged last; %zu of 20000 walks ended at "
+		      "one\n",
+		      t.n_recs, n_last, ended);
+	assert_true(n_last > 100 && n_last < t.n_recs);
+	assert_true(ended > 1000);
 	domtable_free(&t);
 }
 
@@ -1026,8 +1168,10 @@ static void test_million(void **state)
 			assert_true(t.recs[i - 1].key < r->key);
 		if (!dh_bloom_test(t.bloom[dh_bloom_word(r->key, t.bloom_words - 1)], r->key))
 			fail_msg("bloom false negative: '%s'", domtable_name(&t, r));
-		if (dom_bucket_find(&t.table[dh_bucket1(r->key, mask)], r->key) != r->leaf &&
-		    dom_bucket_find(&t.table[dh_bucket2(r->key, mask)], r->key) != r->leaf)
+		if (dom_slot_leaf(dom_bucket_find(&t.table[dh_bucket1(r->key, mask)], r->key)) !=
+			    r->leaf &&
+		    dom_slot_leaf(dom_bucket_find(&t.table[dh_bucket2(r->key, mask)], r->key)) !=
+			    r->leaf)
 			fail_msg("'%s' is not in its buckets", domtable_name(&t, r));
 	}
 	/* and every stored name looks up to itself */
@@ -1228,6 +1372,8 @@ static void test_real_lists(void **state)
 		      "kernel %.1f MB\n",
 		      c.n, t.n_recs, d, found, c.n - found, domtable_kernel_bytes(&t) / 1e6);
 	assert_true(t.n_recs > 200000);
+	print_message("# real lists: %zu keys end the walk (nothing listed below them)\n",
+		      check_last_flags(&t));
 	for (i = 0; i < c.n; i++)
 		free(c.names[i]);
 	free(c.names);
@@ -1459,6 +1605,7 @@ int main(void)
 		cmocka_unit_test(test_bucket_find),
 		cmocka_unit_test(test_label_boundaries),
 		cmocka_unit_test(test_tld_entry),
+		cmocka_unit_test(test_walk_end),
 		cmocka_unit_test(test_most_specific),
 		cmocka_unit_test(test_allow_beats_block),
 		cmocka_unit_test(test_exact_entries),
