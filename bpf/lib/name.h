@@ -181,7 +181,9 @@ PARSE_FN int name_from_dotted(struct name_buf *nb, __u32 len)
 		return NAME_ERR(PASS_NAME_MALFORMED);
 	if (len > NAME_MAX_LEN)
 		return NAME_ERR(PASS_NAME_TOO_LONG);
-	nb->b[0] = '.';
+	/* a store only when needed: a byte stored into a word just written delays its reads */
+	if (nb->b[0] != '.')
+		nb->b[0] = '.';
 	/* zero what follows the name in its last word: no dot is found past the end */
 	t = (len + 1) & 0xf8;
 	name_store64(nb->b + t, name_load64(nb->b + t) & ((1ull << (((len + 1) & 7) * 8)) - 1));

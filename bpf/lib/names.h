@@ -175,11 +175,20 @@ __noinline int guard_http_host(struct name_scratch *sc, __u32 n)
 		return ret;
 	off = NAME_LAUNDER(sc->host.off);
 	len = NAME_LAUNDER(sc->host.len);
+	/*
+	 * Whole words at the name buffer's own offsets, from the byte before the host (b[0], the
+	 * leading dot, set in the first): name_from_dotted() then reads words that one store
+	 * each wrote (a word read across two stores waits for both to reach the cache).
+	 */
+	if (off == 0)
+		return HTTP_NO_HOST; /* (never: a method comes first) */
+	off--;
 	NAME_CLAMP(off, HTTP_OFF_MASK);
-	for (i = 0; i < HTTP_HOST_WORDS; i++) {
-		if (i * 8 >= len)
+	name_store64(sc->nb.b, (name_load64(sc->http + off) & ~0xffull) | '.');
+	for (i = 1; i < HTTP_HOST_WORDS; i++) {
+		if (i * 8 > len)
 			break;
-		name_store64(sc->nb.b + 1 + i * 8, name_load64(sc->http + off + i * 8));
+		name_store64(sc->nb.b + i * 8, name_load64(sc->http + off + i * 8));
 	}
 	return 0;
 }
@@ -214,6 +223,53 @@ static __always_inline int names_tls_walk(struct pkt_ctx *pc, struct tls_walk *w
 	if (pc->hook == GUARD_HOOK_XDP)
 		return guard_tls_walk_xdp(pc->ctx, w, span, off, seglen);
 	return guard_tls_walk_skb(pc->ctx, w, span, off, seglen);
+}
+
+/*
+ * The len bytes (1..NAME_MAX_LEN + 1) of a name at frame offset off (> 0) to nb->b[1..len], in
+ * place from the linear data, per program type: whole words at the buffer's own offsets, b[0]
+ * (the leading dot) with the byte before the name, so name_from_dotted() and the walk read
+ * words that one store each wrote (a helper's copy is read back across its stores, and such a
+ * read waits for them to reach the cache). Returns 0, or 1 when a word is not in the linear
+ * data: the caller copies with the helper.
+ */
+#define NAMES_NAME_WORDS(sfx, ctx_type)                                                           \
+	__noinline int guard_name_words_##sfx(ctx_type *ctx, struct name_buf *nb, __u32 off,      \
+					      __u32 len)                                          \
+	{                                                                                         \
+		const __u8 *data = (const __u8 *)(long)ctx->data;                                 \
+		const __u8 *end = (const __u8 *)(long)ctx->data_end;                              \
+		const __u8 *q, *r;                                                                \
+		__u32 i;                                                                          \
+                                                                                                  \
+		if (!nb || off == 0 || off > NAMES_OFF_MAX || len == 0 || len > NAME_MAX_LEN + 1) \
+			return 1;                                                                 \
+		off--; /* from the byte before the name */                                        \
+		NAME_CLAMP(off, NAMES_OFF_MAX);                                                   \
+		q = data + off;                                                                   \
+		if (q + 8 > end)                                                                  \
+			return 1;                                                                 \
+		name_store64(nb->b, (name_load64(q) & ~0xffull) | '.');                           \
+		for (i = 1; i < (NAME_MAX_LEN + 1) / 8 + 1; i++) {                                \
+			if (i * 8 > len)                                                          \
+				break;                                                            \
+			r = q + i * 8;                                                            \
+			if (r + 8 > end)                                                          \
+				return 1;                                                         \
+			name_store64(nb->b + i * 8, name_load64(r));                              \
+		}                                                                                 \
+		return 0;                                                                         \
+	}
+
+NAMES_NAME_WORDS(xdp, struct xdp_md)
+NAMES_NAME_WORDS(skb, struct __sk_buff)
+
+static __always_inline int names_name_words(struct pkt_ctx *pc, struct name_buf *nb, __u32 off,
+					    __u32 len)
+{
+	if (pc->hook == GUARD_HOOK_XDP)
+		return guard_name_words_xdp(pc->ctx, nb, off, len);
+	return guard_name_words_skb(pc->ctx, nb, off, len);
 }
 
 /*
@@ -620,7 +676,9 @@ static __always_inline int names_tls(struct pkt_ctx *pc, struct name_scratch *sc
 		for (i = 0; i < 32; i++)
 			name_store64(sc->nb.b + 1 + i * 8, name_load64(saved + i * 8));
 	}
-	if (guard_load(pc, off + sc->span.off, sc->nb.b + 1 + before, len))
+	/* a name in this segment alone: read in place when the linear data holds it */
+	if ((before || names_name_words(pc, &sc->nb, off + sc->span.off, len)) &&
+	    guard_load(pc, off + sc->span.off, sc->nb.b + 1 + before, len))
 		return names_pass(pc, k, GC_PASS_NAME_TRUNCATED);
 	c = names_text(pc, &sc->nb, before + len);
 	if (c != NAME_BLOCK)

@@ -291,6 +291,16 @@ static size_t c_ech(__u8 *buf, size_t cap, const struct pspec *f)
 	return l7_hello(buf, cap, &h, &sni_off);
 }
 
+/* The SNI as the last extension, without GREASE: the frame ends with the name. */
+static size_t c_hello_sni_last(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	struct hello_spec h = { .sni = f->name, .sni_pos = 14 };
+	size_t sni_off, n = l7_hello(buf, cap, &h, &sni_off);
+
+	assert_int_equal(sni_off + strlen(f->name), n);
+	return n;
+}
+
 static size_t c_nosni(__u8 *buf, size_t cap, const struct pspec *f)
 {
 	struct hello_spec h = { .sni = NULL };
@@ -474,6 +484,19 @@ static const struct nfix fixtures[] = {
 	  GC_PASS_DOMAIN_ALLOW, L_ALLOW, 0 },
 	{ "sni v6", { .fam = 6, .l4 = TCP }, { .kind = P_TLS, .name = "evil.test" },
 	  GC_RESET_SNI, L_MALWARE, 0 },
+	/*
+	 * The name is read in place a word at a time from the byte before it: a name that ends
+	 * the frame leaves its last word short (13 bytes: the copy by the helper), or not
+	 * (15 bytes: the last word ends with the frame)
+	 */
+	{ "sni ending the frame", { .l4 = TCP },
+	  { .kind = P_TLS, .name = "www.evil.test", .custom = c_hello_sni_last }, GC_RESET_SNI,
+	  L_MALWARE, 0 },
+	{ "sni ending the frame with a whole word", { .l4 = TCP },
+	  { .kind = P_TLS, .name = "x.www.evil.test", .custom = c_hello_sni_last }, GC_RESET_SNI,
+	  L_MALWARE, 0 },
+	{ "sni ending the frame, unlisted", { .l4 = TCP },
+	  { .kind = P_TLS, .name = "x.www.evil.tes", .custom = c_hello_sni_last }, NOMATCH },
 	{ "sni with ech before it", { .l4 = TCP }, { .kind = P_TLS, .name = "evil.test",
 	  .custom = c_ech }, GC_RESET_SNI, L_MALWARE, NB(TLS_ECH) },
 	{ "hello without sni", { .l4 = TCP }, { .kind = P_TLS, .custom = c_nosni },
