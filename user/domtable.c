@@ -556,7 +556,7 @@ static int leaf_id_cached(struct domtable *t, struct leaf_cache *c, const struct
  * DOMT_F_BELOW: a record with any stored name below it is the nearest such of one of them, so
  * every record without DOMT_F_BELOW has none (its key gets DOM_SLOT_F_LAST).
  */
-static void rec_leaf(const struct domtable *t, const struct dom_rec *r, const __u64 *keys,
+static void rec_leaf(struct domtable *t, const struct dom_rec *r, const __u64 *keys,
 		     const __u32 *offs, int n, struct dom_leaf *l)
 {
 	const char *name = t->names + r->name_off;
