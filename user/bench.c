@@ -1237,10 +1237,11 @@ enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_TLS_SPLIT_FIRST, NP_HTTP, NP_
  * TLS data segment (qname NULL), which carries none.
  * Returns 0, or -E2BIG if a frame does not fit (a bug here).
  */
-static int add_name_case(struct bench *b, const char *name, enum name_proto np, const char *qname,
-			 enum bench_method method, __u32 want, int counter)
+static int add_name_case(struct bench *b, const char *name, enum bench_prog prog,
+			 enum name_proto np, const char *qname, enum bench_method method,
+			 __u32 want, int counter)
 {
-	struct bench_case *c = add_case(b, name, PROG_GUARD, 4, v4_nomatch, want, counter);
+	struct bench_case *c = add_case(b, name, prog, 4, v4_nomatch, want, counter);
 	struct l4_spec l = { .proto = IPPROTO_TCP,
 			     .sport = 50123,
 			     .dport = 443,
@@ -1783,52 +1784,42 @@ static void print_text(const struct bench *b)
 /* The name cases (see the top of the file). */
 static int add_name_cases(struct bench *b)
 {
-	int err;
+	static const struct {
+		const char *name;
+		enum bench_prog prog;
+		enum name_proto np;
+		const char *qname;
+		enum bench_method method;
+		__u32 want;
+		int counter;
+	} cases[] = {
+		{ "dns-miss", PROG_GUARD, NP_DNS, NAME_MISS, M_REPEAT, XDP_PASS, GC_PASS_NOMATCH },
+		{ "dns-miss-restore", PROG_GUARD, NP_DNS, NAME_MISS, M_RESTORE, XDP_PASS,
+		  GC_PASS_NOMATCH },
+		{ "dns-miss-fresh", PROG_GUARD, NP_DNS, NAME_MISS, M_FRESH, XDP_PASS,
+		  GC_PASS_NOMATCH },
+		{ "dns-hit", PROG_GUARD, NP_DNS, NAME_HIT, M_RESTORE, XDP_TX,
+		  GC_ANSWER_DNS_NXDOMAIN },
+		{ "sni-miss", PROG_GUARD, NP_TLS, NAME_MISS, M_REPEAT, XDP_PASS, GC_PASS_NOMATCH },
+		{ "sni-hit", PROG_GUARD, NP_TLS, NAME_HIT, M_RESTORE, XDP_TX, GC_RESET_SNI },
+		{ "sni-split", PROG_GUARD, NP_TLS_SPLIT, NAME_HIT, M_FRESH, XDP_TX, GC_RESET_SNI },
+		{ "http-host-miss", PROG_GUARD, NP_HTTP, NAME_MISS, M_REPEAT, XDP_PASS,
+		  GC_PASS_NOMATCH },
+		{ "http-host-hit", PROG_GUARD, NP_HTTP, NAME_HIT, M_RESTORE, XDP_TX,
+		  GC_RESET_HTTP },
+		{ "tls-data", PROG_GUARD, NP_TLS_DATA, NULL, M_REPEAT, XDP_PASS, GC_PASS_NOMATCH },
+		/* the hits' decisions alone: dropped (PROG_DROP), no frame rewritten, so repeat */
+		{ "dns-hit-drop", PROG_DROP, NP_DNS, NAME_HIT, M_REPEAT, XDP_DROP, GC_DROP_DNS },
+		{ "sni-hit-drop", PROG_DROP, NP_TLS, NAME_HIT, M_REPEAT, XDP_DROP, GC_DROP_SNI },
+		{ "http-host-hit-drop", PROG_DROP, NP_HTTP, NAME_HIT, M_REPEAT, XDP_DROP,
+		  GC_DROP_HTTP },
+	};
+	size_t i;
+	int err = 0;
 
-	err = add_name_case(b, "dns-miss", NP_DNS, NAME_MISS, M_REPEAT, XDP_PASS, GC_PASS_NOMATCH);
-	if (!err)
-		err = add_name_case(b, "dns-miss-restore", NP_DNS, NAME_MISS, M_RESTORE, XDP_PASS,
-				    GC_PASS_NOMATCH);
-	if (!err)
-		err = add_name_case(b, "dns-miss-fresh", NP_DNS, NAME_MISS, M_FRESH, XDP_PASS,
-				    GC_PASS_NOMATCH);
-	if (!err)
-		err = add_name_case(b, "dns-hit", NP_DNS, NAME_HIT, M_RESTORE, XDP_TX,
-				    GC_ANSWER_DNS_NXDOMAIN);
-	if (!err)
-		err = add_name_case(b, "sni-miss", NP_TLS, NAME_MISS, M_REPEAT, XDP_PASS,
-				    GC_PASS_NOMATCH);
-	if (!err)
-		err = add_name_case(b, "sni-hit", NP_TLS, NAME_HIT, M_RESTORE, XDP_TX,
-				    GC_RESET_SNI);
-	if (!err)
-		err = add_name_case(b, "sni-split", NP_TLS_SPLIT, NAME_HIT, M_FRESH, XDP_TX,
-				    GC_RESET_SNI);
-	if (!err)
-		err = add_name_case(b, "http-host-miss", NP_HTTP, NAME_MISS, M_REPEAT, XDP_PASS,
-				    GC_PASS_NOMATCH);
-	if (!err)
-		err = add_name_case(b, "http-host-hit", NP_HTTP, NAME_HIT, M_RESTORE, XDP_TX,
-				    GC_RESET_HTTP);
-	if (!err)
-		err = add_name_case(b, "tls-data", NP_TLS_DATA, NULL, M_REPEAT, XDP_PASS,
-				    GC_PASS_NOMATCH);
-	/* the hits' decisions alone: dropped (PROG_DROP), no frame rewritten, so repeat */
-	if (!err)
-		err = add_name_case(b, "dns-hit-drop", NP_DNS, NAME_HIT, M_REPEAT, XDP_DROP,
-				    GC_DROP_DNS);
-	if (!err) {
-		b->cases[b->n_cases - 1].prog = PROG_DROP;
-		err = add_name_case(b, "sni-hit-drop", NP_TLS, NAME_HIT, M_REPEAT, XDP_DROP,
-				    GC_DROP_SNI);
-	}
-	if (!err) {
-		b->cases[b->n_cases - 1].prog = PROG_DROP;
-		err = add_name_case(b, "http-host-hit-drop", NP_HTTP, NAME_HIT, M_REPEAT, XDP_DROP,
-				    GC_DROP_HTTP);
-	}
-	if (!err)
-		b->cases[b->n_cases - 1].prog = PROG_DROP;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]) && !err; i++)
+		err = add_name_case(b, cases[i].name, cases[i].prog, cases[i].np, cases[i].qname,
+				    cases[i].method, cases[i].want, cases[i].counter);
 	if (err)
 		pr_warn("bench: a name case's frame does not fit %d bytes (a bug in bench.c)\n",
 			BENCH_PKT_MAX);
@@ -1877,27 +1868,25 @@ int bench_run(const struct bench_opts *o)
 	 */
 	add_case(b, "v4-nomatch-group1", PROG_GROUP1, 4, v4_nomatch, XDP_PASS, GC_PASS_NOMATCH);
 	add_case(b, "v6-nomatch-group1", PROG_GROUP1, 6, v6_nomatch, XDP_PASS, GC_PASS_NOMATCH);
-	err = add_name_case(b, "dns-miss-group1", NP_DNS, NAME_MISS, false, XDP_PASS,
-			    GC_PASS_NOMATCH);
+	err = add_name_case(b, "dns-miss-group1", PROG_GROUP1, NP_DNS, NAME_MISS, M_REPEAT,
+			    XDP_PASS, GC_PASS_NOMATCH);
 	if (err)
 		goto cleanup;
-	b->cases[b->n_cases - 1].prog = PROG_GROUP1;
 	add_case(b, "v4-nomatch-groups", PROG_GROUPS, 4, v4_nomatch, XDP_PASS, GC_PASS_NOMATCH);
 	add_case(b, "v4-prefix-hit-groups", PROG_GROUPS, 4, v4_hit32, XDP_DROP, GC_DROP_IP_DST);
 	add_case(b, "v6-nomatch-groups", PROG_GROUPS, 6, v6_nomatch, XDP_PASS, GC_PASS_NOMATCH);
-	err = add_name_case(b, "dns-miss-groups", NP_DNS, NAME_MISS, false, XDP_PASS,
-			    GC_PASS_NOMATCH);
+	err = add_name_case(b, "dns-miss-groups", PROG_GROUPS, NP_DNS, NAME_MISS, M_REPEAT,
+			    XDP_PASS, GC_PASS_NOMATCH);
 	if (err)
 		goto cleanup;
-	b->cases[b->n_cases - 1].prog = PROG_GROUPS;
 	add_case(b, "lpm-v4-nomatch", PROG_LPM, 4, v4_nomatch, XDP_PASS, -1);
 	add_case(b, "lpm-v4-prefix-hit", PROG_LPM, 4, v4_hit32, XDP_DROP, -1);
 	/*
 	 * Last: the first segments of split hellos, each of a new flow, fill the flow table
 	 * and the pending slots that other TCP segments read
 	 */
-	err = add_name_case(b, "sni-split-first", NP_TLS_SPLIT_FIRST, NAME_MISS, M_FRESH, XDP_PASS,
-			    GC_PASS_TLS_PENDING);
+	err = add_name_case(b, "sni-split-first", PROG_GUARD, NP_TLS_SPLIT_FIRST, NAME_MISS,
+			    M_FRESH, XDP_PASS, GC_PASS_TLS_PENDING);
 	if (err)
 		goto cleanup;
 	/* a misspelt --case is told before the lists are generated and loaded */
