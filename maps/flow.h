@@ -101,8 +101,8 @@ struct flow_tls {
 };
 ABI_ASSERT_SIZE(struct flow_tls, 16 + 40 + FLOW_NAME_LEN);
 
-/* The answer buffer: a UDP header and the longest DNS answer (bpf/lib/dns.h), word-padded. */
-#define ANS_BUF_LEN 384
+/* Bytes of a segment on their way to a flow record's name (names_save): up to 255. */
+#define SAVE_BUF_LEN 256
 /* The copy of an HTTP request's first bytes (bpf/lib/http.h: HTTP_BUF_LEN). */
 #define HTTP_SCRATCH_LEN 2328
 
@@ -180,7 +180,7 @@ struct name_scratch {
 	struct name_buf nb;
 	struct tls_walk w; /* a first segment's walk */
 	struct tls_span span; /* the SNI's bytes in the segment walked; an HTTP host's */
-	__u8 ans[ANS_BUF_LEN]; /* the DNS answer being built; bytes on their way to a flow */
+	__u8 save[SAVE_BUF_LEN]; /* bytes on their way to a flow record */
 	struct flow_tls ft; /* a new flow record being built */
 	__u8 http[HTTP_SCRATCH_LEN]; /* an HTTP request's first bytes, zero-padded */
 	struct http_req rq; /* the scan's position: memory, see http_scan() */
@@ -190,7 +190,7 @@ struct name_scratch {
 	struct dns_query q; /* the DNS query being judged */
 	struct dns_answer_cfg acfg; /* its answer's settings */
 };
-ABI_ASSERT_SIZE(struct name_scratch, 464 + 40 + 16 + ANS_BUF_LEN + 16 + 40 + FLOW_NAME_LEN +
+ABI_ASSERT_SIZE(struct name_scratch, 464 + 40 + 16 + SAVE_BUF_LEN + 16 + 40 + FLOW_NAME_LEN +
 					     HTTP_SCRATCH_LEN + 16 + 104 + 40 + 16 + 24);
 
 /*

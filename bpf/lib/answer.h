@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Answers in place: a blocked DNS query over UDP becomes its own answer (NXDOMAIN, REFUSED,
- * sinkhole or NODATA: bpf/lib/dns.h builds the message), a blocked TCP segment (TLS
- * ClientHello, HTTP request, DNS over TCP) becomes a reset to its sender. Ethernet and IP
- * addresses and the ports are swapped, lengths and every checksum rewritten; the frame is
- * resized with bpf_xdp_adjust_tail() (XDP) or bpf_skb_change_tail() (TC), after which every
- * packet pointer is reloaded. The entry point sends it back (XDP_TX; TC: bpf_redirect() to
+ * sinkhole or NODATA: bpf/lib/dns.h writes the header and the records behind the question,
+ * which stays where the client's query had it), a blocked TCP segment (TLS ClientHello, HTTP
+ * request, DNS over TCP) becomes a reset to its sender. Ethernet and IP addresses and the
+ * ports are swapped, lengths and every checksum rewritten; the frame is resized first with
+ * bpf_xdp_adjust_tail() (XDP) or bpf_skb_change_tail() (TC), after which every packet pointer
+ * is reloaded, and everything is written through packet pointers (no helper copies). The entry point sends it back (XDP_TX; TC: bpf_redirect() to
  * the interface it came from). BPF only; included by bpf/lib/names.h after the cfg_* knobs.
  *
  * Shapes that are not answered (the caller drops them instead): IPv4 with options, IPv6 with
@@ -41,12 +42,16 @@ static __always_inline long guard_store(struct pkt_ctx *pc, __u32 off, void *fro
 	return bpf_skb_store_bytes(pc->ctx, off, from, len, 0);
 }
 
-/* Headers kept in front of an answer: Ethernet, two VLAN tags, an IPv6 header. */
-#define ANS_KEEP_MAX (ANS_L3_OFF_MAX + 40)
+/*
+ * Bytes kept in front of an answer's new bytes: Ethernet, two VLAN tags, an IPv6 header (a
+ * reset); and a DNS answer's UDP header, DNS header and question.
+ */
+#define ANS_KEEP_MAX (ANS_L3_OFF_MAX + 40 + 8 + DNS_QEND_MAX)
+_Static_assert(ANS_KEEP_MAX <= HTTP_SCRATCH_LEN && ANS_KEEP_MAX < 0x200, "ans_grow_head's copy");
 
 /*
- * Grow an XDP frame by delta bytes at the head, then move its first keep bytes (the headers)
- * to the new start: the same frame as growing at the tail, for drivers that leave little
+ * Grow an XDP frame by delta bytes at the head, then move its first keep bytes (the headers,
+ * and a DNS answer's question) to the new start: the same frame as growing at the tail, for drivers that leave little
  * tailroom (veth hands XDP its skb's own buffer, whose tailroom depends on the allocation
  * size), while XDP guarantees XDP_PACKET_HEADROOM in front. Returns 0 or -1.
  */
@@ -60,7 +65,8 @@ static __always_inline int ans_grow_head(struct xdp_md *x, __u32 delta, __u32 ke
 	if (!sc || keep == 0 || keep > ANS_KEEP_MAX || delta > 256)
 		return -1;
 	buf = sc->http;
-	if (bpf_xdp_adjust_head(x, -(int)delta))
+	NAME_CLAMP(keep, 0x1ff);
+	if (keep == 0 || bpf_xdp_adjust_head(x, -(int)delta))
 		return -1;
 	if (bpf_xdp_load_bytes(x, delta, buf, keep) || bpf_xdp_store_bytes(x, 0, buf, keep))
 		return -1;
@@ -68,9 +74,12 @@ static __always_inline int ans_grow_head(struct xdp_md *x, __u32 delta, __u32 ke
 }
 
 /*
- * Resize the frame to len bytes, keeping its first keep bytes (the headers), and reload the
- * packet pointers. Returns 0 or -1.
+ * Resize the frame to len bytes, keeping its first keep bytes (the headers; the question of a
+ * DNS answer), and reload the packet pointers; TC makes the frame's first len bytes linear
+ * (len is at most ANS_FRAME_MAX). Returns 0 or -1.
  */
+#define ANS_FRAME_MAX (ANS_L3_OFF_MAX + 40 + 8 + DNS_ANSWER_MAX)
+
 static __always_inline int ans_resize(struct pkt_ctx *pc, __u32 len, __u32 keep)
 {
 	if (pc->hook == GUARD_HOOK_XDP) {
@@ -88,14 +97,16 @@ static __always_inline int ans_resize(struct pkt_ctx *pc, __u32 len, __u32 keep)
 		if (bpf_skb_change_tail(skb, len, 0))
 			return -1;
 		/*
-		 * The headers must be linear to be rewritten in place. (skb opaque before each
+		 * The answer must be linear to be written in place. (skb opaque before each
 		 * read: clang would otherwise compute &skb->data once and read through the sum,
 		 * a modified context pointer the verifier refuses.)
 		 */
+		if (len > ANS_FRAME_MAX)
+			return -1;
+		NAME_CLAMP(len, 0x3ff);
 		parse_opaque(skb);
-		if ((void *)(long)skb->data + ANS_L3_OFF_MAX + 60 > (void *)(long)skb->data_end)
-			bpf_skb_pull_data(skb,
-					  len < ANS_L3_OFF_MAX + 60 ? len : ANS_L3_OFF_MAX + 60);
+		if ((void *)(long)skb->data + len > (void *)(long)skb->data_end)
+			bpf_skb_pull_data(skb, len);
 		parse_opaque(skb);
 		pc->data = (void *)(long)skb->data;
 		pc->data_end = (void *)(long)skb->data_end;
@@ -172,57 +183,89 @@ static __always_inline int ans_turn_ip(struct pkt_ctx *pc, const struct name_pkt
 }
 
 /*
- * The UDP query of q (its DNS message at offset dns_off of the frame) becomes the answer of
- * kind, built in a (the scratch's answer buffer, ANS_BUF_LEN bytes): UDP header, the DNS
- * answer with the question copied from the frame, the UDP checksum over both with the pseudo
- * header; then the frame is resized and turned around and the buffer written behind the IP
- * header. Returns 0; -2 when the frame could not be resized (it is unchanged); -1 when it
- * could not be rewritten (the caller drops it).
+ * The one's complement sum (in memory order, unfolded) of the len bytes at offset off of the
+ * frame, len 5..DNS_COPY_MAX, off at least 8 past the frame's start: whole 8-byte words, then
+ * the last part of a word as the 8 bytes that end the block, the bytes already summed shifted
+ * out. Returns 0, or -1 when the frame is shorter than off + len (not expected).
  */
-static __always_inline int ans_dns_udp(struct pkt_ctx *pc, const struct name_pkt *k, __u8 *a,
+static __always_inline int ans_sum(struct pkt_ctx *pc, __u32 off, __u32 len, __u64 *sum)
+{
+	__u32 n = len / 8, r = len & 7, i, o;
+	const __u8 *p;
+	__u64 s = 0, w;
+
+	if (off < 8 || off > ANS_KEEP_MAX || len > DNS_COPY_MAX)
+		return -1;
+	for (i = 0; i < (DNS_COPY_MAX + 7) / 8; i++) {
+		if (i >= n)
+			break;
+		o = off + i * 8;
+		NAME_CLAMP(o, 0x3ff);
+		p = pc->data + o;
+		if (p + 8 > (const __u8 *)pc->data_end)
+			return -1;
+		w = name_load64(p);
+		s += (w & 0xffffffff) + (w >> 32);
+	}
+	if (r) {
+		o = off + len - 8;
+		NAME_CLAMP(o, 0x3ff);
+		p = pc->data + o;
+		if (p + 8 > (const __u8 *)pc->data_end)
+			return -1;
+		w = name_load64(p) >> ((8 - r) * 8); /* little endian: the last r bytes */
+		s += (w & 0xffffffff) + (w >> 32);
+	}
+	*sum = s;
+	return 0;
+}
+
+/*
+ * The UDP query of q (its DNS message at offset dns_off of the frame, behind the UDP header)
+ * becomes the answer of kind in place: the frame is resized to the answer's length (the
+ * headers and the question kept where they are), turned around, the UDP header rewritten,
+ * dns_build_answer() writes the DNS header and the records behind the question. The UDP
+ * checksum adds the sums of what was written (ports, length, the sum dns_build_answer kept)
+ * to the question's, read in place, and the pseudo header's: no byte written is read back
+ * (a load across recent smaller stores waits for them). Returns 0; -2 when the frame could
+ * not be resized (it is unchanged); -1 when it could not be rewritten (the caller drops it).
+ */
+static __always_inline int ans_dns_udp(struct pkt_ctx *pc, const struct name_pkt *k,
 				       const struct dns_query *q, __u32 dns_off, __u32 kind,
 				       const struct dns_answer_cfg *cfg)
 {
 	__u32 l3_off = k->l3_off;
 	__u32 l4_off =
 		l3_off + (k->family == 4 ? sizeof(struct hdr_ipv4) : sizeof(struct hdr_ipv6));
-	__u32 qlen = (__u32)q->wire + 4, mlen, total, sz;
-	__u64 sum;
+	__u32 mlen = dns_answer_len(q, kind), total = 8 + mlen, qlen = (__u32)q->wire + 4;
+	__u64 written, question;
+	struct hdr_udp *u;
+	__u16 ck;
 
-	if (l3_off > ANS_L3_OFF_MAX || qlen > NAME_MAX_WIRE + 4 || qlen < 5)
+	if (l3_off > ANS_L3_OFF_MAX || dns_off != l4_off + sizeof(*u) || mlen == 0)
 		return -1;
-	NAME_CLAMP(qlen, 0x1ff);
-	if (qlen == 0 || guard_load(pc, dns_off + 12, a + 8 + 12, qlen))
-		return -1;
-	mlen = dns_build_answer(a + 8, q, kind, cfg);
-	if (!mlen || mlen > DNS_ANSWER_MAX)
-		return -1;
-	total = 8 + mlen;
-	NAME_CLAMP(total, 0x1ff);
-	a[0] = (__u8)(k->dport >> 8);
-	a[1] = (__u8)k->dport;
-	a[2] = (__u8)(k->sport >> 8);
-	a[3] = (__u8)k->sport;
-	a[4] = (__u8)(total >> 8);
-	a[5] = (__u8)total;
-	a[6] = 0;
-	a[7] = 0;
-	/* bpf_csum_diff() sums whole 32-bit words: zero the bytes up to the next one */
-	sz = (total + 3) & 0x3fc;
-	a[total] = 0;
-	a[total + 1] = 0;
-	a[total + 2] = 0;
-	sum = ans_pseudo(k, PARSE_IPPROTO_UDP, total) +
-	      (__u32)bpf_csum_diff(NULL, 0, (void *)a, sz, 0);
-	*(__u16 *)(a + 6) = ans_fold(sum) ? ans_fold(sum) : 0xffff;
 	/* the frame is still the query when the resize fails: the caller may try a lean one */
-	if (ans_resize(pc, l4_off + total, l4_off))
+	if (ans_resize(pc, l4_off + total, dns_off + 12 + qlen))
 		return -2;
 	if (ans_turn_ip(pc, k, l3_off, total))
 		return -1;
-	if (total == 0)
+	if (ans_sum(pc, dns_off + 12, qlen, &question))
 		return -1;
-	return guard_store(pc, l4_off, a, total) ? -1 : 0;
+	NAME_CLAMP(l4_off, 0x3f); /* at most 22 + 40 */
+	u = pc->data + l4_off;
+	if ((void *)(u + 1) > pc->data_end)
+		return -1;
+	u->source = bpf_htons(k->dport);
+	u->dest = bpf_htons(k->sport);
+	u->len = bpf_htons((__u16)total);
+	if (dns_build_answer((__u8 *)(u + 1), pc->data_end, q, kind, cfg, &written) != mlen)
+		return -1;
+	/* the UDP header's and the message's sums are big-endian values: swapped to memory order */
+	written += (__u64)k->sport + k->dport + total;
+	ck = ans_fold(question + dns_sum_swap(dns_sum_fold(written)) +
+		      ans_pseudo(k, PARSE_IPPROTO_UDP, total));
+	u->check = ck ? ck : 0xffff;
+	return 0;
 }
 
 /*

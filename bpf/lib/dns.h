@@ -296,56 +296,139 @@ static inline void dns_put32(__u8 *p, __u32 v)
 }
 
 /*
- * Turn the query whose question sits at m + 12 (q->wire + 4 bytes, as the client sent it: its
- * case is kept) into the answer of kind: header (the query's ID, QR and RA set, opcode, RD
- * and CD copied, the rcode; AA, TC, AD clear), the question, the kind's records, and when the
- * query had an OPT record, an OPT record (UDP size 1232, the DO bit copied) carrying an
- * Extended DNS Error option 15 "Blocked" (RFC 8914); with DNS_ANS_LEAN, neither the SOA nor the
- * OPT record. Records use a pointer to the question's name. m has room for DNS_ANSWER_MAX
- * bytes. Returns the answer's length, 0 if the question is longer than a question can be.
+ * The length of the answer of kind to q (dns_build_answer writes exactly this many bytes): the
+ * header, the question, the kind's records, the OPT record when the query had one and the
+ * answer is not lean. 0 if the question is longer than a question can be.
  */
-PARSE_FN __u32 dns_build_answer(__u8 *m, const struct dns_query *q, __u32 kind,
-				const struct dns_answer_cfg *c)
+PARSE_FN __u32 dns_answer_len(const struct dns_query *q, __u32 kind)
 {
-	__u32 qend = 12 + (__u32)q->wire + 4, an = 0, ns = 0, rcode = DNS_RCODE_NOERROR;
-	__u32 lean = kind & DNS_ANS_LEAN, opt = q->has_opt && !lean;
-	__u8 *p;
+	__u32 qend = 12 + (__u32)q->wire + 4, lean = kind & DNS_ANS_LEAN, len;
 
 	kind &= ~DNS_ANS_LEAN;
 	if (qend > DNS_QEND_MAX)
 		return 0;
+	if (kind == DNS_ANS_A)
+		len = qend + 16;
+	else if (kind == DNS_ANS_AAAA)
+		len = qend + 28;
+	else if ((kind == DNS_ANS_NXDOMAIN || kind == DNS_ANS_NODATA) && !lean)
+		len = qend + DNS_SOA_LEN;
+	else
+		len = qend;
+	return len + (q->has_opt && !lean ? DNS_OPT_LEN : 0);
+}
+
+/*
+ * One's complement sums of big-endian 16-bit words (the Internet checksum's, unfolded, in the
+ * value space: the word at an even offset e is byte[e] << 8 | byte[e + 1]). dns_sum_fold()
+ * folds a sum to 16 bits (not inverted); a block that starts at an odd offset adds its own
+ * sum byte-swapped (RFC 1071: the sum does not depend on byte order).
+ */
+static inline __u32 dns_sum_fold(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u32)s;
+}
+
+static inline __u32 dns_sum_swap(__u32 v)
+{
+	return (v & 0xff) << 8 | (v >> 8 & 0xff);
+}
+
+/*
+ * Store v big-endian at p + off (8, 16 or 32 bits) and add it to *s, the sum of a block that
+ * starts at p: at an odd offset, its bytes fall in the other halves of the words.
+ */
+PARSE_FN void dns_put8s(__u8 *p, __u32 off, __u32 v, __u64 *s)
+{
+	p[off] = (__u8)v;
+	*s += (off & 1) ? (v & 0xff) : (v & 0xff) << 8;
+}
+
+PARSE_FN void dns_put16s(__u8 *p, __u32 off, __u32 v, __u64 *s)
+{
+	dns_put16(p + off, v);
+	*s += (off & 1) ? dns_sum_swap(v) : (v & 0xffff);
+}
+
+PARSE_FN void dns_put32s(__u8 *p, __u32 off, __u32 v, __u64 *s)
+{
+	dns_put32(p + off, v);
+	*s += (off & 1) ? dns_sum_swap(v >> 16) + dns_sum_swap(v) : (v >> 16) + (v & 0xffff);
+}
+
+/*
+ * Turn the query whose question sits at m + 12 (q->wire + 4 bytes, as the client sent it: its
+ * case is kept) into the answer of kind, in place: header (the query's ID, QR and RA set,
+ * opcode, RD and CD copied, the rcode; AA, TC, AD clear), the question untouched, the kind's
+ * records behind it, and when the query had an OPT record, an OPT record (UDP size 1232, the
+ * DO bit copied) carrying an Extended DNS Error option 15 "Blocked" (RFC 8914); with
+ * DNS_ANS_LEAN, neither the SOA nor the OPT record. Records use a pointer to the question's
+ * name. Nothing is written at or past end (the kernel passes the packet's end: every write is
+ * bounds-checked where the verifier can see it). *sum gets the one's complement sum of every
+ * byte written (the header and the records; the question's bytes are not read), as if m
+ * started at an even offset (the kernel's UDP checksum adds the question's sum read in
+ * place: no byte written here is read back). Returns the answer's length (that of
+ * dns_answer_len), 0 if the question is longer than a question can be or the answer does not
+ * fit before end.
+ */
+PARSE_FN __u32 dns_build_answer(__u8 *m, const void *end, const struct dns_query *q, __u32 kind,
+				const struct dns_answer_cfg *c, __u64 *sum)
+{
+	__u32 qend = 12 + (__u32)q->wire + 4, an = 0, ns = 0, rcode = DNS_RCODE_NOERROR, i;
+	__u32 lean = kind & DNS_ANS_LEAN, opt = q->has_opt && !lean;
+	__u64 hs = 0, ts = 0; /* the header's sum; the records', from their start */
+	__u8 *p;
+
+	kind &= ~DNS_ANS_LEAN;
+	if (qend > DNS_QEND_MAX || m + 12 > (const __u8 *)end)
+		return 0;
 	p = m + qend;
+	if (p > (const __u8 *)end)
+		return 0;
 	if (kind == DNS_ANS_A || kind == DNS_ANS_AAAA) {
 		__u32 alen = kind == DNS_ANS_A ? 4 : 16;
 
-		dns_put16(p, 0xc00c);
-		dns_put16(p + 2, kind == DNS_ANS_A ? DNS_TYPE_A : DNS_TYPE_AAAA);
-		dns_put16(p + 4, DNS_CLASS_IN);
-		dns_put32(p + 6, c->ttl);
-		dns_put16(p + 10, alen);
-		if (kind == DNS_ANS_A)
-			__builtin_memcpy(p + 12, c->a, 4);
-		else
-			__builtin_memcpy(p + 12, c->aaaa, 16);
+		if (p + 12 + 4 > (const __u8 *)end)
+			return 0;
+		dns_put16s(p, 0, 0xc00c, &ts);
+		dns_put16s(p, 2, kind == DNS_ANS_A ? DNS_TYPE_A : DNS_TYPE_AAAA, &ts);
+		dns_put16s(p, 4, DNS_CLASS_IN, &ts);
+		dns_put32s(p, 6, c->ttl, &ts);
+		dns_put16s(p, 10, alen, &ts);
+		if (kind == DNS_ANS_A) {
+			for (i = 0; i < 4; i++)
+				dns_put8s(p + 12, i, c->a[i], &ts);
+		} else {
+			if (p + 12 + 16 > (const __u8 *)end)
+				return 0;
+			for (i = 0; i < 16; i++)
+				dns_put8s(p + 12, i, c->aaaa[i], &ts);
+		}
 		p += 12 + alen;
 		an = 1;
 	} else if ((kind == DNS_ANS_NXDOMAIN || kind == DNS_ANS_NODATA) && lean) {
 		if (kind == DNS_ANS_NXDOMAIN)
 			rcode = DNS_RCODE_NXDOMAIN;
 	} else if (kind == DNS_ANS_NXDOMAIN || kind == DNS_ANS_NODATA) {
+		if (p + DNS_SOA_LEN > (const __u8 *)end)
+			return 0;
 		/* the SOA gives resolvers the negative-caching TTL: min(its TTL, its minimum) */
-		dns_put16(p, 0xc00c);
-		dns_put16(p + 2, DNS_TYPE_SOA);
-		dns_put16(p + 4, DNS_CLASS_IN);
-		dns_put32(p + 6, c->ttl);
-		dns_put16(p + 10, 22);
-		p[12] = 0; /* MNAME: the root */
-		p[13] = 0; /* RNAME: the root */
-		dns_put32(p + 14, 1); /* serial */
-		dns_put32(p + 18, 3600); /* refresh */
-		dns_put32(p + 22, 600); /* retry */
-		dns_put32(p + 26, 86400); /* expire */
-		dns_put32(p + 30, c->ttl); /* minimum */
+		dns_put16s(p, 0, 0xc00c, &ts);
+		dns_put16s(p, 2, DNS_TYPE_SOA, &ts);
+		dns_put16s(p, 4, DNS_CLASS_IN, &ts);
+		dns_put32s(p, 6, c->ttl, &ts);
+		dns_put16s(p, 10, 22, &ts);
+		dns_put8s(p, 12, 0, &ts); /* MNAME: the root */
+		dns_put8s(p, 13, 0, &ts); /* RNAME: the root */
+		dns_put32s(p, 14, 1, &ts); /* serial */
+		dns_put32s(p, 18, 3600, &ts); /* refresh */
+		dns_put32s(p, 22, 600, &ts); /* retry */
+		dns_put32s(p, 26, 86400, &ts); /* expire */
+		dns_put32s(p, 30, c->ttl, &ts); /* minimum */
 		p += DNS_SOA_LEN;
 		ns = 1;
 		if (kind == DNS_ANS_NXDOMAIN)
@@ -354,26 +437,32 @@ PARSE_FN __u32 dns_build_answer(__u8 *m, const struct dns_query *q, __u32 kind,
 		rcode = DNS_RCODE_REFUSED;
 	}
 	if (opt) {
-		p[0] = 0;
-		dns_put16(p + 1, DNS_TYPE_OPT);
-		dns_put16(p + 3, 1232);
-		p[5] = 0; /* extended rcode */
-		p[6] = 0; /* version */
-		p[7] = (q->has_opt & DNS_OPT_DO) ? 0x80 : 0;
-		p[8] = 0;
-		dns_put16(p + 9, 6);
-		dns_put16(p + 11, DNS_EDNS_EDE);
-		dns_put16(p + 13, 2);
-		dns_put16(p + 15, DNS_EDE_BLOCKED);
+		if (p + DNS_OPT_LEN > (const __u8 *)end)
+			return 0;
+		/* every record before it has an even length: it starts at an even offset of r */
+		dns_put8s(p, 0, 0, &ts);
+		dns_put16s(p, 1, DNS_TYPE_OPT, &ts);
+		dns_put16s(p, 3, 1232, &ts);
+		dns_put8s(p, 5, 0, &ts); /* extended rcode */
+		dns_put8s(p, 6, 0, &ts); /* version */
+		dns_put8s(p, 7, (q->has_opt & DNS_OPT_DO) ? 0x80 : 0, &ts);
+		dns_put8s(p, 8, 0, &ts);
+		dns_put16s(p, 9, 6, &ts);
+		dns_put16s(p, 11, DNS_EDNS_EDE, &ts);
+		dns_put16s(p, 13, 2, &ts);
+		dns_put16s(p, 15, DNS_EDE_BLOCKED, &ts);
 		p += DNS_OPT_LEN;
 	}
-	dns_put16(m, q->id);
-	dns_put16(m + 2,
-		  DNS_F_QR | DNS_F_RA | (q->flags & (DNS_F_OPCODE | DNS_F_RD | DNS_F_CD)) | rcode);
-	dns_put16(m + 4, 1);
-	dns_put16(m + 6, an);
-	dns_put16(m + 8, ns);
-	dns_put16(m + 10, opt);
+	dns_put16s(m, 0, q->id, &hs);
+	dns_put16s(m, 2,
+		   DNS_F_QR | DNS_F_RA | (q->flags & (DNS_F_OPCODE | DNS_F_RD | DNS_F_CD)) | rcode,
+		   &hs);
+	dns_put16s(m, 4, 1, &hs);
+	dns_put16s(m, 6, an, &hs);
+	dns_put16s(m, 8, ns, &hs);
+	dns_put16s(m, 10, opt, &hs);
+	/* the records start where the question ends: at an odd offset, their sum is swapped */
+	*sum = hs + ((qend & 1) ? dns_sum_swap(dns_sum_fold(ts)) : ts);
 	return (__u32)(p - m);
 }
 

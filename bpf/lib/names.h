@@ -450,11 +450,11 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 		kind = DNS_ANS_NXDOMAIN;
 		c = GC_ANSWER_DNS_NXDOMAIN;
 	}
-	ret = ans_dns_udp(pc, k, sc->ans, q, msg_off, kind, cfg);
+	ret = ans_dns_udp(pc, k, q, msg_off, kind, cfg);
 	if (ret == -2) {
 		/* no room to grow the frame: the same answer without SOA and OPT */
 		guard_count(GC_NOTE_DNS_LEAN, pc->bytes);
-		ret = ans_dns_udp(pc, k, sc->ans, q, msg_off, kind | DNS_ANS_LEAN, cfg);
+		ret = ans_dns_udp(pc, k, q, msg_off, kind | DNS_ANS_LEAN, cfg);
 	}
 	if (ret)
 		return guard_drop(pc, GC_DROP_DNS);
@@ -574,12 +574,12 @@ static __always_inline int names_save(struct pkt_ctx *pc, struct name_scratch *s
 		return -1;
 	NAME_CLAMP(len, 0xff);
 	NAME_CLAMP(save_at, 0xff);
-	if (len == 0 || guard_load(pc, off, sc->ans, len))
+	if (len == 0 || guard_load(pc, off, sc->save, len))
 		return -1;
 	for (i = 0; i < 32; i++) {
 		if (i * 8 >= len)
 			break;
-		name_store64(name + ((save_at + i * 8) & 0xff), name_load64(sc->ans + i * 8));
+		name_store64(name + ((save_at + i * 8) & 0xff), name_load64(sc->save + i * 8));
 	}
 	return 0;
 }

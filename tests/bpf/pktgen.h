@@ -4,7 +4,8 @@
  * IPv6 (extension headers), TCP/UDP/ICMP, with lengths and checksums computed. Layers are
  * appended in order; each one writes its protocol number into the field of the layer before
  * (ethertype, IPv4 protocol, IPv6 next header). pkt_finish() fills lengths and checksums.
- * Included by tests/bpf/test_*.c and tests/unit/test_parse.c; host only.
+ * Included by tests/bpf/test_*.c, tests/unit/test_parse.c and test_dns.c, tests/fuzz/fuzz_dns.c;
+ * host only.
  *
  * A declarative form, struct pkt_spec + pkt_build(), serves the fixture tables.
  */

@@ -3,18 +3,23 @@
  * libFuzzer target for the DNS query parser (bpf/lib/dns.h) and the answer builder: any bytes
  * as a DNS message. Beyond the sanitizers: a parsed query's name is within the limits, in
  * lower case, its labels match its dots and its wire length; every kind of answer built from
- * it reads back (tests/bpf/l7gen.h) with the query's ID and question.
+ * it (full and lean, TTL and sinkhole addresses taken from the input) has the length
+ * dns_answer_len() says, is written inside exactly that many bytes, reads back
+ * (tests/bpf/l7gen.h) with the query's ID and question, and the sum of its written bytes and
+ * its question's is the checksum of the whole message.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bpf/lib/dns.h"
 #include "bpf/l7gen.h"
+#include "bpf/pktgen.h"
 
 static void check_query(const __u8 *msg, size_t size, const struct dns_query *q,
 			const struct name_buf *nb)
 {
-	__u32 i, total = 0, kind;
+	struct dns_answer_cfg cfg;
+	__u32 i, total = 0;
 
 	if (nb->len > NAME_MAX_LEN || nb->labels > NAME_MAX_LABELS || q->wire < 1 ||
 	    12u + q->wire + 4 > size || q->wire != (nb->labels ? nb->len + 2u : 1u))
@@ -31,18 +36,31 @@ static void check_query(const __u8 *msg, size_t size, const struct dns_query *q,
 	}
 	if (nb->labels && total != nb->len + 1u)
 		abort();
-	for (kind = DNS_ANS_NXDOMAIN; kind <= DNS_ANS_NODATA; kind++) {
-		static const struct dns_answer_cfg cfg = { .ttl = 10, .a = { 192, 0, 2, 1 } };
-		__u8 ans[DNS_ANSWER_MAX];
+	for (i = 0; i < 16; i++) {
+		cfg.a[i & 3] = msg[i & 7];
+		cfg.aaaa[i] = msg[(i + 3) % 12];
+	}
+	cfg.ttl = ((__u32)q->id << 16 | q->flags) ^ 0x9e3779b9u;
+	for (i = 0; i < 2 * (DNS_ANS_NODATA + 1); i++) {
+		__u32 kind = i % (DNS_ANS_NODATA + 1) | (i > DNS_ANS_NODATA ? DNS_ANS_LEAN : 0);
+		__u32 want = dns_answer_len(q, kind), alen;
+		/* exactly the answer's length: ASan sees a write past it */
+		__u8 *ans = malloc(want ? want : 1);
 		struct dnsr r;
-		__u32 alen;
+		__u64 sum;
 
+		if (!ans)
+			return;
 		memcpy(ans + 12, msg + 12, q->wire + 4u);
-		alen = dns_build_answer(ans, q, kind, &cfg);
-		if (!alen || alen > sizeof(ans) || l7_dns_read(ans, alen, &r))
+		alen = dns_build_answer(ans, ans + want, q, kind, &cfg, &sum);
+		if (!alen || alen != want || alen > DNS_ANSWER_MAX || l7_dns_read(ans, alen, &r))
+			abort();
+		/* the sum of the bytes written and the question's is the whole message's */
+		if (pkt_csum(ans + 12, q->wire + 4u, dns_sum_fold(sum)) != pkt_csum(ans, alen, 0))
 			abort();
 		if (r.id != q->id || r.qname_len != q->wire || memcmp(r.qname, msg + 12, q->wire))
 			abort();
+		free(ans);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include "bpf/lib/dns.h"
 #include "bpf/l7gen.h"
+#include "bpf/pktgen.h"
 
 #define ERR(c) (-(int)GC_##c)
 #ifndef ARRAY_SIZE
@@ -537,19 +538,20 @@ static const struct dns_answer_cfg answer_cfg = {
 };
 
 /* One answer of kind (with DNS_ANS_LEAN or not) to a query of qtype, read back field by field. */
-static void check_answer(__u32 kind, bool edns, bool do_bit, __u16 qtype)
+static void check_answer(__u32 kind, bool edns, bool do_bit, __u16 qtype, const char *name)
 {
 	static const __u16 want_rcode[] = { 3, 5, 0, 0, 0 };
 	struct dnsq_spec s = { .id = 0xbeef,
-			       .name = "Ads.Example.COM",
+			       .name = name,
 			       .qtype = qtype,
 			       .edns = edns,
 			       .edns_do = do_bit,
 			       .flags = 0x0110 };
-	__u32 base = kind & ~(__u32)DNS_ANS_LEAN, alen;
+	__u32 base = kind & ~(__u32)DNS_ANS_LEAN, alen, want;
+	__u64 sum;
 	bool lean = kind & DNS_ANS_LEAN, sink = base == DNS_ANS_A || base == DNS_ANS_AAAA;
 	bool soa = !lean && (base == DNS_ANS_NXDOMAIN || base == DNS_ANS_NODATA);
-	__u8 msg[600], ans[DNS_ANSWER_MAX + 8];
+	__u8 msg[600], ans[DNS_ANSWER_MAX + 8], last;
 	size_t len = l7_dns_query(msg, sizeof(msg), &s);
 	struct dns_query q;
 	struct name_buf nb;
@@ -559,8 +561,23 @@ static void check_answer(__u32 kind, bool edns, bool do_bit, __u16 qtype)
 	assert_int_equal(dns_parse_query(msg, msg + len, &q, &nb), 0);
 	memset(ans, 0xee, sizeof(ans));
 	memcpy(ans + 12, msg + 12, q.wire + 4u);
-	alen = dns_build_answer(ans, &q, kind, &answer_cfg);
-	assert_true(alen > 12 && alen <= DNS_ANSWER_MAX);
+	want = dns_answer_len(&q, kind);
+	assert_true(want > 12 && want <= DNS_ANSWER_MAX);
+	/* one byte short of the answer: nothing is written at or past the end given */
+	last = ans[want - 1];
+	assert_int_equal(dns_build_answer(ans, ans + want - 1, &q, kind, &answer_cfg, &sum), 0);
+	assert_int_equal(ans[want - 1], last);
+	assert_int_equal(ans[want], 0xee);
+	alen = dns_build_answer(ans, ans + want, &q, kind, &answer_cfg, &sum);
+	assert_int_equal(alen, want);
+	assert_int_equal(ans[want], 0xee);
+	/* the sum of what it wrote and the question's: the whole message's checksum */
+	if (pkt_csum(ans + 12, q.wire + 4u, dns_sum_fold(sum)) != pkt_csum(ans, alen, 0))
+		fail_msg("%s kind %#x edns %d: the sum of the bytes written is %#x, the checksum "
+			 "%#x (the whole message's %#x)",
+			 name, kind, edns, dns_sum_fold(sum),
+			 pkt_csum(ans + 12, q.wire + 4u, dns_sum_fold(sum)),
+			 pkt_csum(ans, alen, 0));
 	why = l7_dns_read(ans, alen, &r);
 	if (why)
 		fail_msg("kind %#x edns %d: %s", kind, edns, why);
@@ -702,16 +719,20 @@ static void test_text_label_check(void **state)
 static void test_answers(void **state)
 {
 	static const __u16 qtypes[] = { 1, 28, 65, 255 };
-	__u32 kind, lean;
+	/* the question ends at an odd offset, at an even one; the root */
+	static const char *const names[] = { "Ads.Example.COM", "Ads.Example.COMS", "" };
+	__u32 kind, lean, n;
 	int edns, qt, do_bit;
 
 	(void)state;
-	for (lean = 0; lean <= DNS_ANS_LEAN; lean += DNS_ANS_LEAN)
-		for (kind = DNS_ANS_NXDOMAIN; kind <= DNS_ANS_NODATA; kind++)
-			for (edns = 0; edns < 2; edns++)
-				for (do_bit = 0; do_bit <= edns; do_bit++)
-					for (qt = 0; qt < 4; qt++)
-						check_answer(kind | lean, edns, do_bit, qtypes[qt]);
+	for (n = 0; n < ARRAY_SIZE(names); n++)
+		for (lean = 0; lean <= DNS_ANS_LEAN; lean += DNS_ANS_LEAN)
+			for (kind = DNS_ANS_NXDOMAIN; kind <= DNS_ANS_NODATA; kind++)
+				for (edns = 0; edns < 2; edns++)
+					for (do_bit = 0; do_bit <= edns; do_bit++)
+						for (qt = 0; qt < 4; qt++)
+							check_answer(kind | lean, edns, do_bit,
+								     qtypes[qt], names[n]);
 }
 
 /*
