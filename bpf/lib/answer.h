@@ -6,8 +6,8 @@
  * request, DNS over TCP) becomes a reset to its sender. Ethernet and IP addresses and the
  * ports are swapped, lengths and every checksum rewritten; the frame is resized first with
  * bpf_xdp_adjust_tail() (XDP) or bpf_skb_change_tail() (TC), after which every packet pointer
- * is reloaded, and everything is written through packet pointers (no helper copies). The entry point sends it back (XDP_TX; TC: bpf_redirect() to
- * the interface it came from). BPF only; included by bpf/lib/names.h after the cfg_* knobs.
+ * is reloaded, and everything is written through packet pointers (no helper copies). The
+ * entry point sends it back (XDP_TX; TC: bpf_redirect() to the interface it came from). BPF only; included by bpf/lib/names.h after the cfg_* knobs.
  *
  * Shapes that are not answered (the caller drops them instead): IPv4 with options, IPv6 with
  * extension headers (a routing header would make the swapped addresses wrong), fragments.
@@ -35,13 +35,6 @@ static __always_inline long guard_load(struct pkt_ctx *pc, __u32 off, void *to, 
 	return bpf_skb_load_bytes(pc->ctx, off, to, len);
 }
 
-static __always_inline long guard_store(struct pkt_ctx *pc, __u32 off, void *from, __u32 len)
-{
-	if (pc->hook == GUARD_HOOK_XDP)
-		return bpf_xdp_store_bytes(pc->ctx, off, from, len);
-	return bpf_skb_store_bytes(pc->ctx, off, from, len, 0);
-}
-
 /*
  * Bytes kept in front of an answer's new bytes: Ethernet, two VLAN tags, an IPv6 header (a
  * reset); and a DNS answer's UDP header, DNS header and question.
@@ -51,9 +44,10 @@ _Static_assert(ANS_KEEP_MAX <= HTTP_SCRATCH_LEN && ANS_KEEP_MAX < 0x200, "ans_gr
 
 /*
  * Grow an XDP frame by delta bytes at the head, then move its first keep bytes (the headers,
- * and a DNS answer's question) to the new start: the same frame as growing at the tail, for drivers that leave little
- * tailroom (veth hands XDP its skb's own buffer, whose tailroom depends on the allocation
- * size), while XDP guarantees XDP_PACKET_HEADROOM in front. Returns 0 or -1.
+ * and a DNS answer's question) to the new start: the same frame as growing at the tail, for
+ * drivers that leave little tailroom (veth hands XDP its skb's own buffer, whose tailroom
+ * depends on the allocation size), while XDP guarantees XDP_PACKET_HEADROOM in front.
+ * Returns 0 or -1.
  */
 static __always_inline int ans_grow_head(struct xdp_md *x, __u32 delta, __u32 keep)
 {
