@@ -47,7 +47,7 @@ _Static_assert(ANS_KEEP_MAX <= HTTP_SCRATCH_LEN && ANS_KEEP_MAX < 0x200, "ans_gr
  * and a DNS answer's question) to the new start: the same frame as growing at the tail, for
  * drivers that leave little tailroom (veth hands XDP its skb's own buffer, whose tailroom
  * depends on the allocation size), while XDP guarantees XDP_PACKET_HEADROOM in front.
- * Returns 0 or -1.
+ * Returns 0, or -1 with the frame unchanged.
  */
 static __always_inline int ans_grow_head(struct xdp_md *x, __u32 delta, __u32 keep)
 {
@@ -62,8 +62,11 @@ static __always_inline int ans_grow_head(struct xdp_md *x, __u32 delta, __u32 ke
 	NAME_CLAMP(keep, 0x1ff);
 	if (keep == 0 || bpf_xdp_adjust_head(x, -(int)delta))
 		return -1;
-	if (bpf_xdp_load_bytes(x, delta, buf, keep) || bpf_xdp_store_bytes(x, 0, buf, keep))
+	if (bpf_xdp_load_bytes(x, delta, buf, keep) || bpf_xdp_store_bytes(x, 0, buf, keep)) {
+		/* neither wrote a byte (they check their bounds first): the frame as it was */
+		bpf_xdp_adjust_head(x, (int)delta);
 		return -1;
+	}
 	return 0;
 }
 
