@@ -262,11 +262,10 @@ enum dns_answer_kind {
 
 /* struct dns_answer_cfg: maps/flow.h. */
 
-/* The question's end is at most 12 + 255 + 4; what follows it in an answer at most this. */
+/* The question's end is at most 12 + 255 + 4; an answer adds at most an SOA and an OPT record. */
 #define DNS_QEND_MAX (12 + NAME_MAX_WIRE + 4)
 #define DNS_SOA_LEN 34 /* owner pointer, fixed part, rdata (root MNAME and RNAME, 5 numbers) */
 #define DNS_OPT_LEN 17 /* root owner, fixed part, one EDE option with its 2-byte code */
-#define DNS_ANSWER_TAIL_MAX (28 + DNS_OPT_LEN) /* AAAA record and OPT (SOA and OPT: 51) */
 #define DNS_ANSWER_MAX (DNS_QEND_MAX + DNS_SOA_LEN + DNS_OPT_LEN)
 
 /*

@@ -561,7 +561,7 @@ static __always_inline void names_flow_key(struct name_scratch *sc)
 
 /*
  * Save len SNI bytes at frame offset off into a flow's name at save_at: through the scratch's
- * answer buffer, a word at a time (the name buffer has a word of slack for the last one).
+ * save buffer, a word at a time (the name buffer has a word of slack for the last one).
  */
 static __always_inline int names_save(struct pkt_ctx *pc, struct name_scratch *sc, __u8 *name,
 				      __u32 off, __u32 save_at, __u32 len)
