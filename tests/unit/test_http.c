@@ -2,8 +2,9 @@
 /*
  * The HTTP request parser of bpf/lib/http.h, compiled on the host: fixtures (every method,
  * Host in any case with or without a port or whitespace, absolute-form and CONNECT targets,
- * no host, IP literals, limits), every cut of every fixture, and a differential test against
- * a plain reference parser written here with string functions, over randomly mutated requests.
+ * no host, IP literals, limits), every cut of every fixture, the bytes that end a host
+ * (http_host_stops) against their definition, and a differential test against a plain
+ * reference parser written here with string functions, over randomly mutated requests.
  */
 #include <ctype.h>
 #include <setjmp.h>
@@ -210,6 +211,53 @@ static void test_limits(void **state)
 	}
 }
 
+/*
+ * http_host_stops() against the definition, byte by byte: every byte value at every place of
+ * a word, among neighbours of every kind (a carry or borrow between bytes would flag or hide
+ * a neighbour).
+ */
+static bool host_stop_ref(unsigned char c)
+{
+	return c < 0x21 || c == ':' || c == '/' || c == '?' || c == '#';
+}
+
+/* The word of b[0..8) with b[pos] = v, flagged byte by byte as the definition says. */
+static void check_host_stops(__u8 b[8], unsigned v, unsigned pos)
+{
+	__u64 x, m, got, want;
+	unsigned k;
+
+	b[pos] = (__u8)v;
+	memcpy(&x, b, sizeof(x));
+	m = http_host_stops(x);
+	for (k = 0; k < 8; k++) {
+		got = (m >> (k * 8)) & 0xff;
+		want = host_stop_ref(b[k]) ? 0x80 : 0;
+		if (got != want)
+			fail_msg(
+				"byte 0x%02x at %u: byte %u (0x%02x) flagged 0x%02llx, want 0x%02llx",
+				v, pos, k, b[k], (unsigned long long)got, (unsigned long long)want);
+	}
+}
+
+static void test_host_stops(void **state)
+{
+	static const __u8 around[] = {
+		0x00, 0x20, 0x21, 'a', ':', '.', 0x7f, 0x80, 0xa3, 0xba, 0xff
+	};
+	unsigned v, pos, a, k;
+	__u8 b[8];
+
+	(void)state;
+	for (v = 0; v < 256; v++)
+		for (pos = 0; pos < 8; pos++)
+			for (a = 0; a < ARRAY_SIZE(around); a++) {
+				for (k = 0; k < 8; k++)
+					b[k] = around[(a + k) % ARRAY_SIZE(around)];
+				check_host_stops(b, v, pos);
+			}
+}
+
 /* --- differential: a reference parser with string functions --- */
 
 static int ref_host(const char *b, size_t len, size_t *off, size_t *hl)
@@ -328,13 +376,16 @@ static void test_mutations_against_ref(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_host_stops),
 		cmocka_unit_test(test_mutations_against_ref),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
