@@ -25,6 +25,11 @@
 #include "user/util.h"
 
 #define FETCH_CHUNK (128 * 1024) /* bytes read per step when verifying a file */
+/*
+ * A gzip download may inflate to this many times max_size: real lists inflate 3-10 times, a
+ * gzip bomb ~1000 times (every reload would inflate it twice: here and in the registry).
+ */
+#define FETCH_INFLATE_RATIO 16
 #define FETCH_META_MAX (16 * 1024) /* a metadata file larger than this is not ours */
 #define FETCH_MAX_REDIRS 5
 #define FETCH_BACKOFF_FIRST 60 /* seconds before the first retry after a failure */
@@ -208,6 +213,8 @@ struct verify {
 	bool gz; /* the data is gzip: check it inflates */
 	bool in_member; /* inside a gzip member (not at a member boundary) */
 	unsigned long members;
+	unsigned long long inflated; /* bytes the gzip data inflated to so far */
+	unsigned long long inflate_max; /* and how many it may */
 	z_stream z;
 	bool z_init;
 	unsigned char *out; /* inflate output, discarded */
@@ -253,6 +260,15 @@ static int verify_chunk(void *ctx, const unsigned char *p, size_t n)
 		v->z.next_out = v->out;
 		v->z.avail_out = FETCH_CHUNK;
 		ret = inflate(&v->z, Z_NO_FLUSH);
+		v->inflated += FETCH_CHUNK - v->z.avail_out;
+		if (v->inflated > v->inflate_max) {
+			say(v->why, sizeof(v->why),
+			    "the gzip data inflates to more than %llu bytes (%d times max_size): "
+			    "no list is that compressible (a gzip bomb?); if this one is real, "
+			    "raise max_size",
+			    v->inflate_max, FETCH_INFLATE_RATIO);
+			return -EFBIG;
+		}
 		if (ret == Z_STREAM_END) {
 			/* A member ends (its CRC and length checked); another may follow. */
 			v->members++;
@@ -275,11 +291,11 @@ static int verify_chunk(void *ctx, const unsigned char *p, size_t n)
 
 /*
  * Check the file at fd: its sha256 into hex, and, when it is gzip (or gz_expected), that it
- * inflates to its end with every CRC right. Returns 0, or -EBADMSG with why set, or -errno.
- * XXX: the inflated size is not limited (max_size bounds the download only); the registry
- * parser streams, so a gzip bomb costs time, not memory.
+ * inflates to its end with every CRC right, to at most FETCH_INFLATE_RATIO times max bytes.
+ * Returns 0, or -EBADMSG (-EFBIG: inflates to more) with why set, or -errno.
  */
-static int verify_file(int fd, bool gz_expected, char hex[65], char *why, size_t why_len)
+static int verify_file(int fd, bool gz_expected, unsigned long long max, char hex[65], char *why,
+		       size_t why_len)
 {
 	struct verify *v = calloc(1, sizeof(*v));
 	int err;
@@ -288,6 +304,7 @@ static int verify_file(int fd, bool gz_expected, char hex[65], char *why, size_t
 		return -ENOMEM;
 	sha256_init(&v->sha);
 	v->gz_expected = gz_expected;
+	v->inflate_max = max > ~0ULL / FETCH_INFLATE_RATIO ? ~0ULL : max * FETCH_INFLATE_RATIO;
 	err = read_chunks(fd, verify_chunk, v);
 	if (!err && !v->started)
 		err = verify_chunk(v, (const unsigned char *)"", 0);
@@ -298,7 +315,7 @@ static int verify_file(int fd, bool gz_expected, char hex[65], char *why, size_t
 	}
 	if (!err)
 		sha256_hex(&v->sha, hex);
-	else if (err == -EBADMSG)
+	else if (err == -EBADMSG || err == -EFBIG)
 		say(why, why_len, "%s", v->why);
 	else
 		say(why, why_len, "cannot read the download back: %s", strerror(-err));
@@ -1040,7 +1057,7 @@ int fetch_list(const struct cfg_list *l, const char *state_dir, struct fetch_res
 		src_err = -EPROTO;
 		say(why, sizeof(why), "the server answered HTTP %ld (expected 200)", r->http_code);
 	} else if (!src_err) {
-		src_err = verify_file(dl.fd, url_is_gz(l->url), hex, why, sizeof(why));
+		src_err = verify_file(dl.fd, url_is_gz(l->url), dl.max, hex, why, sizeof(why));
 		if (!src_err && l->sha256[0] && strcmp(hex, l->sha256) != 0) {
 			src_err = -EBADMSG;
 			say(why, sizeof(why),

@@ -65,9 +65,10 @@ struct fetch_result {
  * and no earlier copy exists (or it no longer matches the sha256 pin, or is damaged); then
  * r->message names the URL and the reason and nothing was printed. Source failures, as
  * r->error: -ECONNREFUSED/-EHOSTUNREACH/-ENETUNREACH (unreachable), -ENOENT (no such host),
- * -ETIMEDOUT (took longer than l->timeout), -EFBIG (larger than l->max_size), -EBADMSG
- * (corrupt gzip, or sha256 mismatch), -EPROTO (an HTTP error status, see r->http_code),
- * -EIO (other transfer errors); state directory errors are their -errno.
+ * -ETIMEDOUT (took longer than l->timeout), -EFBIG (larger than l->max_size, or gzip data
+ * inflating to more than 16 times that), -EBADMSG (corrupt gzip, or sha256 mismatch), -EPROTO
+ * (an HTTP error status, see r->http_code), -EIO (other transfer errors); state directory
+ * errors are their -errno.
  * Blocks for at most about l->timeout seconds (plus waiting for another fetch of the same
  * list, through the lock). Thread-safe for different lists.
  */

@@ -4,10 +4,10 @@
  * list_server.py, started here and killed by PID): first fetch stores the copy and its
  * metadata; the next one is conditional (If-None-Match / If-Modified-Since, as the server's
  * log shows) and gets 304; a failing source (HTTP 500, unreachable, too slow, too large, cut
- * short, corrupt gzip, sha256 mismatch, bad redirect) keeps the last good copy with a warning,
- * or is an error naming the URL when there is none; the copy in the state directory is never
- * seen half-written, even when the fetching process is killed. Also SHA-256 test vectors and
- * the refresh schedule.
+ * short, corrupt gzip, a gzip bomb, sha256 mismatch, bad redirect) keeps the last good copy
+ * with a warning, or is an error naming the URL when there is none; the copy in the state
+ * directory is never seen half-written, even when the fetching process is killed. Also
+ * SHA-256 test vectors and the refresh schedule.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -849,7 +849,10 @@ static void test_time_limit(void **state)
 	free(v2);
 }
 
-/* gzip: a good .gz is stored as is; a corrupt one (bad CRC, cut short, not gzip) is not. */
+/*
+ * gzip: a good .gz is stored as is; a corrupt one (bad CRC, cut short, not gzip) is not, nor
+ * one that inflates to more than 16 times max_size.
+ */
 static void test_gzip_integrity(void **state)
 {
 	char st[PATH_MAX], st2[PATH_MAX], *text = filled(20000, 'g');
@@ -910,6 +913,20 @@ static void test_gzip_integrity(void **state)
 	serve_str("gz.txt.gz", "<html>oops</html>\n", 1700000700);
 	expect_stale(&t, st, -EBADMSG, "not gzip (it starts 3c 68");
 	expect_copy(st, "gz", multi, multi_len);
+
+	/*
+	 * Inflating to more than 16 times max_size (20000 bytes: 'g's compress ~400 times): a
+	 * gzip bomb is refused, the copy stays; 16 times is still taken.
+	 */
+	t.l.max_size = 1249;
+	serve("gz.txt.gz", gz, gz_len, 1700000750);
+	expect_stale(&t, st, -EFBIG, "inflates to more than 19984 bytes (16 times max_size)");
+	expect_copy(st, "gz", multi, multi_len);
+	t.l.max_size = 1250;
+	assert_int_equal(fetch(&t, st, &r), 0);
+	assert_int_equal(r.status, FETCH_NEW);
+	expect_copy(st, "gz", gz, gz_len);
+	t.l.max_size = 1 << 20;
 
 	/* Without .gz in the URL, the gzip magic alone makes the data checked. */
 	new_state("gz2", st2);
