@@ -1830,7 +1830,7 @@ static int add_name_cases(struct bench *b)
 	size_t i;
 	int err = 0;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]) && !err; i++)
+	for (i = 0; i < ARRAY_SIZE(cases) && !err; i++)
 		err = add_name_case(b, cases[i].name, cases[i].prog, cases[i].np, cases[i].qname,
 				    cases[i].method, cases[i].want, cases[i].counter);
 	if (err)

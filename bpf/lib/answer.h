@@ -7,7 +7,8 @@
  * ports are swapped, lengths and every checksum rewritten; the frame is resized first with
  * bpf_xdp_adjust_tail() (XDP) or bpf_skb_change_tail() (TC), after which every packet pointer
  * is reloaded, and everything is written through packet pointers (no helper copies). The
- * entry point sends it back (XDP_TX; TC: bpf_redirect() to the interface it came from). BPF only; included by bpf/lib/names.h after the cfg_* knobs.
+ * entry point sends it back (XDP_TX; TC: bpf_redirect() to the interface it came from). BPF
+ * only; included by bpf/lib/names.h after the cfg_* knobs.
  *
  * Shapes that are not answered (the caller drops them instead): IPv4 with options, IPv6 with
  * extension headers (a routing header would make the swapped addresses wrong), fragments.

@@ -438,7 +438,7 @@ PARSE_FN __u32 dns_build_answer(__u8 *m, const void *end, const struct dns_query
 	if (opt) {
 		if (p + DNS_OPT_LEN > (const __u8 *)end)
 			return 0;
-		/* every record before it has an even length: it starts at an even offset of r */
+		/* the records before it have even lengths: it starts at an even offset of theirs */
 		dns_put8s(p, 0, 0, &ts);
 		dns_put16s(p, 1, DNS_TYPE_OPT, &ts);
 		dns_put16s(p, 3, 1232, &ts);

@@ -234,9 +234,10 @@ static void check_host_stops(__u8 b[8], unsigned v, unsigned pos)
 		got = (m >> (k * 8)) & 0xff;
 		want = host_stop_ref(b[k]) ? 0x80 : 0;
 		if (got != want)
-			fail_msg(
-				"byte 0x%02x at %u: byte %u (0x%02x) flagged 0x%02llx, want 0x%02llx",
-				v, pos, k, b[k], (unsigned long long)got, (unsigned long long)want);
+			fail_msg("byte 0x%02x at %u: byte %u (0x%02x) flagged 0x%02llx, "
+				 "want 0x%02llx",
+				 v, pos, k, b[k], (unsigned long long)got,
+				 (unsigned long long)want);
 	}
 }
 
