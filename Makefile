@@ -44,7 +44,7 @@ BPFT_BINS := $(BPFT_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps test test-unit test-bpf test-e2e demo bench install clean format-check analyze fuzz
+.PHONY: all deps test test-unit test-bpf test-e2e test-fuzz demo bench install clean format-check analyze fuzz
 all: $(BUILD)/bpfguard
 
 deps:
@@ -85,16 +85,29 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) | $(BUILD)/tests/bpf
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIB) | $(BUILD)/tests/fuzz
-	$(call msg,FUZZ,$@)
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -I$(BUILD) -Itests \
-		-o $@ $< $(filter-out $(BUILD)/user/main.o,$(LIB_OBJS:$(BUILD)/user/%.o=user/%.c)) \
-		$(LDLIBS)
+# The fuzzers: the library compiled once more with the sanitizers and libFuzzer's coverage
+# (fuzzer-no-link), each target linked against it (only the objects it uses).
+FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -I. -I$(BUILD) -Itests
+FUZZ_LIB_OBJS := $(LIB_OBJS:$(BUILD)/user/%.o=$(BUILD)/fuzz/user/%.o)
+FUZZ_LIB := $(BUILD)/fuzz/libguard.a
 
-$(BUILD)/bpf $(BUILD)/skel $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/fuzz:
+$(BUILD)/fuzz/user/%.o: user/%.c $(SKELS) | $(BUILD)/fuzz/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(BUILD)/tests/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+
+$(BUILD)/bpf $(BUILD)/skel $(BUILD)/user $(BUILD)/fuzz/user \
+$(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/fuzz:
 	$(Q)mkdir -p $@
 
-tests: $(UNIT_BINS) $(BPFT_BINS)
+tests: $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS)
 
 test: deps all tests
 	$(Q)tests/run.sh
@@ -107,6 +120,9 @@ test-bpf: all $(BPFT_BINS)
 
 test-e2e: all
 	$(Q)tests/run.sh e2e
+
+test-fuzz: $(FUZZ_BINS)
+	$(Q)tests/run.sh fuzz
 
 fuzz: $(FUZZ_BINS)
 
@@ -137,4 +153,4 @@ analyze: $(SKELS)
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*.d $(BUILD)/fuzz/user/*.d $(BUILD)/tests/*/*.d)

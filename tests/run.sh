@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The test runner: tests/run.sh [unit|bpf|e2e|static|all] (default all).
+# The test runner: tests/run.sh [unit|bpf|e2e|static|fuzz|all] (default all).
 #   unit: build/tests/unit/test_*   (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP)
 #   bpf:  build/tests/bpf/test_*    (cmocka through BPF_PROG_TEST_RUN; needs root)
 #   e2e:  tests/e2e/test_*.sh       (network namespaces and a real `bpfguard run`; needs root)
 #   static: tests/static/test_*.sh  (clang-format, clang --analyze, BPF with clang-14 and -16)
+#   fuzz: build/tests/fuzz/fuzz_*   (tests/fuzz/smoke.sh: the seeds, then a fixed-seed run)
 # Every suite prints TAP. The runner counts every `ok` and `not ok` line across suites; a suite
 # that exits non-zero (or is killed, or times out) without a `not ok` line, or that prints fewer
 # results than its plan, counts as one more failure, named. At the end: the failures' names and
 # a last line that is exactly "N passed, N failed". Exits 1 if anything failed or nothing ran.
 #
-# Environment: BUILD (default build), UNIT_TIMEOUT, BPF_TIMEOUT, E2E_TIMEOUT, STATIC_TIMEOUT
-# (seconds per suite).
+# Environment: BUILD (default build), UNIT_TIMEOUT, BPF_TIMEOUT, E2E_TIMEOUT, STATIC_TIMEOUT,
+# FUZZ_TIMEOUT (seconds per suite); FUZZ_RUNS, FUZZ_TIME (tests/fuzz/smoke.sh).
 
 set -uo pipefail
 
@@ -23,6 +24,7 @@ UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 BPF_TIMEOUT=${BPF_TIMEOUT:-300}
 E2E_TIMEOUT=${E2E_TIMEOUT:-420}
 STATIC_TIMEOUT=${STATIC_TIMEOUT:-300}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-120}
 
 PASSED=0
 FAILED=0
@@ -32,7 +34,7 @@ FAILURES=()
 CUR_LOG=""
 
 usage() {
-	echo "usage: tests/run.sh [unit|bpf|e2e|static|all]" >&2
+	echo "usage: tests/run.sh [unit|bpf|e2e|static|fuzz|all]" >&2
 	exit 2
 }
 
@@ -151,6 +153,20 @@ run_static() {
 	done
 }
 
+# Fuzzers need no root: each one's seeds, then a short run from them (tests/fuzz/smoke.sh).
+run_fuzz() {
+	local src bin
+	for src in tests/fuzz/fuzz_*.c; do
+		[[ -e "$src" ]] || continue
+		bin="$BUILD/${src%.c}"
+		if [[ ! -x "$bin" ]]; then
+			fail_suite "fuzz/$(basename "$bin")" "not built: run 'make tests' (or make test)"
+			continue
+		fi
+		run_suite "fuzz/$(basename "$bin")" "$FUZZ_TIMEOUT" bash tests/fuzz/smoke.sh "$bin"
+	done
+}
+
 # Ctrl-C: the running suite gets it too and cleans up (its own trap); then stop here.
 trap '[[ -n "$CUR_LOG" ]] && rm -f "$CUR_LOG"; echo "# interrupted"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 130' INT TERM
 
@@ -160,11 +176,13 @@ unit) run_unit ;;
 bpf) run_bpf ;;
 e2e) run_e2e ;;
 static) run_static ;;
+fuzz) run_fuzz ;;
 all)
 	run_unit
 	run_bpf
 	run_e2e
 	run_static
+	run_fuzz
 	;;
 -h | --help) usage ;;
 *) usage ;;

@@ -16,6 +16,8 @@ PACKAGES=(
 	pkg-config make gcc
 	# static checks (tests/static): format, analyzer, BPF built by a second compiler
 	clang-14 clang-16 clang-format-14
+	# the fuzzers (tests/fuzz): libFuzzer and the sanitizers' runtime (only a Recommends of clang)
+	libclang-rt-14-dev
 	# schedules read the zone database (/usr/share/zoneinfo)
 	tzdata
 	# tests and demo
