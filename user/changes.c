@@ -462,7 +462,7 @@ static int filter_entry(void *ctx, const struct reg_entry *e)
 }
 
 int changes_parse_list(const char *state_dir, const char *list, const char *path, reg_entry_fn fn,
-		       void *ctx, struct diag *d, struct reg_stats *st)
+		       void *ctx, struct diag *d, struct reg_stats *st, struct reg_files *inc)
 {
 	struct change_set s;
 	struct filter f = { .s = &s, .fn = fn, .ctx = ctx };
@@ -472,7 +472,7 @@ int changes_parse_list(const char *state_dir, const char *list, const char *path
 
 	changes_init(&s);
 	if (!state_dir || !state_dir[0] || changes_path(state_dir, list, cpath, sizeof(cpath)))
-		return registry_parse_file(path, fn, ctx, d, st);
+		return registry_parse_file_inc(path, fn, ctx, d, st, inc);
 	err = changes_load(&s, cpath, d);
 	if (err) {
 		diag_report(d, DIAG_ERROR, cpath, 0,
@@ -482,10 +482,10 @@ int changes_parse_list(const char *state_dir, const char *list, const char *path
 		goto cleanup;
 	}
 	if (s.n_add + s.n_del == 0) {
-		err = registry_parse_file(path, fn, ctx, d, st);
+		err = registry_parse_file_inc(path, fn, ctx, d, st, inc);
 		goto cleanup;
 	}
-	err = registry_parse_file(path, filter_entry, &f, d, st);
+	err = registry_parse_file_inc(path, filter_entry, &f, d, st, inc);
 	for (i = 0; !err && i < s.n; i++) {
 		const struct change *c = &s.v[i];
 		struct reg_entry re = {

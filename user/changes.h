@@ -107,11 +107,12 @@ void changes_unlock(int fd);
  * For policy_build: parse a list's file through the registry parser as registry_parse_file
  * does, except that the entries the list's change file names are skipped, then give fn the
  * change file's additions (file and line: the change file's). Without a change file, exactly
- * registry_parse_file. Returns what registry_parse_file returns, or -EINVAL when the change
- * file is corrupt (reported through d with file:line), -errno when it cannot be read.
+ * registry_parse_file. The files the list includes go to inc (may be NULL:
+ * registry_parse_file_inc). Returns what registry_parse_file returns, or -EINVAL when the
+ * change file is corrupt (reported through d with file:line), -errno when it cannot be read.
  */
 int changes_parse_list(const char *state_dir, const char *list, const char *path, reg_entry_fn fn,
-		       void *ctx, struct diag *d, struct reg_stats *st);
+		       void *ctx, struct diag *d, struct reg_stats *st, struct reg_files *inc);
 
 /* What one add or del request did (changes_edit). */
 enum change_result {

@@ -55,6 +55,8 @@ struct daemon {
 	struct run_record rec;
 	int sfd, mfd, ifd;
 	__u64 reload_due;
+	/* the last reload failed: any change in the watched directories tries again */
+	bool retry_on_any_change;
 	bool adopted; /* pins of a guard that died were there at start: its filters are ours */
 	struct run_record old_rec; /* the dead guard's record, when adopted */
 	time_t fetch_due[GUARD_MAX_LISTS]; /* url lists: when to ask the source again (0: none) */
@@ -492,6 +494,7 @@ static int reload(struct daemon *d)
 	write_record(d);
 	/* a boundary may have passed while the policy was built */
 	apply_schedules(d);
+	d->retry_on_any_change = false;
 	watch_files(d);
 	plan_fetches(d);
 	pr_warn("reloaded: %u lists, %zu IP prefixes, in %.3f s\n", pol->n_lists,
@@ -502,6 +505,11 @@ fail:
 	d->rec.reloads_failed++;
 	d->rec.failed_generation = d->rec.generation;
 	write_record(d);
+	/*
+	 * The fix may be a file the running policy does not know (a list or an include: file
+	 * created after the failure): the next change in a watched directory tries again.
+	 */
+	d->retry_on_any_change = true;
 	pr_warn("reload failed (%s): the policy loaded at %s stays in force\n", strerror(-err),
 		d->rec.loaded ? ctime(&(time_t){ (time_t)d->rec.loaded }) : "start");
 	guard__destroy(skel);
@@ -539,6 +547,9 @@ static void watch_files(struct daemon *d)
 		for (i = 0; i < d->cfg->n_lists; i++)
 			if (d->cfg->lists[i].path)
 				watch_dir_of(fd, d->cfg->lists[i].path);
+		/* beside the lists that include them: the same directories, said again */
+		for (i = 0; i < (int)d->pol->includes.n; i++)
+			watch_dir_of(fd, d->pol->includes.path[i]);
 	}
 	if (old >= 0) {
 		/*
@@ -551,23 +562,26 @@ static void watch_files(struct daemon *d)
 	d->ifd = fd;
 }
 
+static bool same_base(const char *path, const char *name)
+{
+	const char *base = strrchr(path, '/');
+
+	return strcmp(base ? base + 1 : path, name) == 0;
+}
+
+/* Does a change to name (in a watched directory) call for a reload? */
 static bool is_our_file(const struct daemon *d, const char *name)
 {
-	const char *base;
-	int i;
+	size_t i;
 
-	base = strrchr(d->o->config_path, '/');
-	if (!strcmp(base ? base + 1 : d->o->config_path, name))
+	if (d->retry_on_any_change || same_base(d->o->config_path, name))
 		return true;
-	for (i = 0; i < d->cfg->n_lists; i++) {
-		const char *p = d->cfg->lists[i].path;
-
-		if (!p)
-			continue;
-		base = strrchr(p, '/');
-		if (!strcmp(base ? base + 1 : p, name))
+	for (i = 0; i < (size_t)d->cfg->n_lists; i++)
+		if (d->cfg->lists[i].path && same_base(d->cfg->lists[i].path, name))
 			return true;
-	}
+	for (i = 0; i < d->pol->includes.n; i++)
+		if (same_base(d->pol->includes.path[i], name))
+			return true;
 	return false;
 }
 

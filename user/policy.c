@@ -125,6 +125,7 @@ void policy_free(struct guard_policy *pol)
 		return;
 	iptable_free(&pol->ipt);
 	domtable_free(&pol->dom);
+	reg_files_free(&pol->includes);
 	free(pol->macs);
 	free(pol);
 }
@@ -321,7 +322,8 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 		c.list_id = i;
 		c.ip = c.domains = 0;
 		/* the list's file, with its live changes (user/changes.h) */
-		err = changes_parse_list(cfg->state_dir, l->name, path, on_entry, &c, d, &st);
+		err = changes_parse_list(cfg->state_dir, l->name, path, on_entry, &c, d, &st,
+					 &pol->includes);
 		if (err)
 			goto cleanup;
 		add_stats(&pol->reg, &st);

@@ -70,6 +70,7 @@ struct guard_policy {
 	__u64 learn_mask;
 	struct guard_actions act; /* how blocked and unexamined names are answered */
 	struct reg_stats reg; /* summed over the lists */
+	struct reg_files includes; /* the files the lists' include: lines name (watched too) */
 	__u64 build_ns; /* time to read the lists and build the tables */
 	/* what the tables held (they stay counted after policy_drop_tables) */
 	size_t n_ip_prefixes, n_domains;

@@ -30,6 +30,7 @@ struct reg_chain {
 	ino_t ino[REG_INCLUDE_DEPTH + 1];
 	const char *path[REG_INCLUDE_DEPTH + 1];
 	int n;
+	struct reg_files *inc; /* where the include: files go (NULL: not recorded) */
 };
 
 struct reg_parser {
@@ -417,6 +418,42 @@ static bool adblock_syntax(const char *tok)
 	return strpbrk(tok, "|^$*/#") != NULL;
 }
 
+/* Record path in f, once. Returns 0 or -ENOMEM. */
+static int reg_files_add(struct reg_files *f, const char *path)
+{
+	size_t i;
+	char *dup;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->path[i], path) == 0)
+			return 0;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 8;
+		char **v = realloc(f->path, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		f->path = v;
+		f->cap = cap;
+	}
+	dup = strdup(path);
+	if (!dup)
+		return -ENOMEM;
+	f->path[f->n++] = dup;
+	return 0;
+}
+
+void reg_files_free(struct reg_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->path[i]);
+	free(f->path);
+	f->path = NULL;
+	f->n = f->cap = 0;
+}
+
 /* `include:NAME`: a file beside the current one (registry_parse_file only). */
 static int reg_include(struct reg_parser *p, char *s, int line)
 {
@@ -444,6 +481,9 @@ static int reg_include(struct reg_parser *p, char *s, int line)
 		reg_warn(p, line, "include:%.*s: path too long — the line is skipped", REG_SHOW, s);
 		return 0;
 	}
+	/* before it is read: a file missing now is watched for too */
+	if (p->chain->inc && reg_files_add(p->chain->inc, path))
+		return -ENOMEM;
 	return reg_parse_path(p, path, line);
 }
 
@@ -794,8 +834,14 @@ cleanup:
 int registry_parse_file(const char *path, reg_entry_fn fn, void *ctx, struct diag *d,
 			struct reg_stats *st)
 {
+	return registry_parse_file_inc(path, fn, ctx, d, st, NULL);
+}
+
+int registry_parse_file_inc(const char *path, reg_entry_fn fn, void *ctx, struct diag *d,
+			    struct reg_stats *st, struct reg_files *inc)
+{
 	struct reg_stats local;
-	struct reg_chain chain = { .n = 0 };
+	struct reg_chain chain = { .n = 0, .inc = inc };
 	struct reg_parser root;
 
 	if (!st)

@@ -65,6 +65,23 @@ bool registry_looks_ip(const char *s);
  */
 int registry_parse_file(const char *path, reg_entry_fn fn, void *ctx, struct diag *d,
 			struct reg_stats *st);
+/*
+ * The files include: lines name, read or not (a missing one is an error of the parse): paths
+ * as the parser opens them, the including file's directory and the name, each once. For a
+ * caller that must notice when one changes: the daemon reloads then, as for the list's own
+ * file. Start zeroed; free with reg_files_free().
+ */
+struct reg_files {
+	char **path;
+	size_t n, cap;
+};
+void reg_files_free(struct reg_files *f);
+/*
+ * registry_parse_file, and the files its include: lines name added to inc (may be NULL). A
+ * path that cannot be recorded (no memory) fails the parse with -ENOMEM.
+ */
+int registry_parse_file_inc(const char *path, reg_entry_fn fn, void *ctx, struct diag *d,
+			    struct reg_stats *st, struct reg_files *inc);
 /* The same over a buffer (tests, fuzzing); name is used in messages; no includes followed. */
 int registry_parse_buffer(const char *name, const char *buf, size_t len, reg_entry_fn fn, void *ctx,
 			  struct diag *d, struct reg_stats *st);

@@ -6,6 +6,8 @@
 #   - a registry file edited in place is picked up (inotify) and SIGHUP reloads; the counters
 #     survive reloads; the new entry blocks, exactly counted;
 #   - a reload that fails (a registry file gone) keeps the policy in force;
+#   - a file a list includes is followed like the list: created after a failed reload, or
+#     edited, it reloads;
 #   - a guard killed with SIGKILL leaves its last policy enforcing (status says it is not
 #     running); a new run on the same pins adopts them, counters included, and a SIGTERM then
 #     leaves nothing attached or pinned. For XDP and for TC.
@@ -129,6 +131,36 @@ if wait_generation 4; then
 else
 	not_ok "list file back: reloaded by itself (generation 4)" "generation: $(generation)"
 fi
+
+# A list that includes another file (include: lines, as domain-list-community lists do): the
+# included file is watched as the list is. First it is missing: the reload fails and the policy
+# stays; creating it (a name the running policy does not know) is the fix, and reloads.
+printf '203.0.113.0/25\n2001:db8:3::10/128\ninclude:more.txt\n' >"$D/block.txt.new"
+mv "$D/block.txt.new" "$D/block.txt"
+sleep 1
+assert_eq 4 "$(generation)" "include: of a missing file: the reload fails, generation stays 4"
+assert_match "include: of a missing file: the log names it" 'more\.txt' \
+	"$(grep -i 'include' "$GUARD_LOG")"
+printf '203.0.113.128/26\n' >"$D/more.txt.new"
+mv "$D/more.txt.new" "$D/more.txt"
+if wait_generation 5; then
+	ok "the included file created: reloaded by itself (generation 5)"
+else
+	not_ok "the included file created: reloaded by itself (generation 5)" \
+		"generation: $(generation)" "$(tail -n 5 "$GUARD_LOG")"
+fi
+assert_eq 3 "$(list_hits lc-block entries)" "stats: lc-block has 3 entries, one included"
+blocked "an included entry" 203.0.113.130 lc-block
+# Edited in place: the included file alone changes, and the guard follows it.
+printf '203.0.113.192/26\n' >"$D/more.txt"
+if wait_generation 6; then
+	ok "the included file edited: reloaded by itself (generation 6)"
+else
+	not_ok "the included file edited: reloaded by itself (generation 6)" \
+		"generation: $(generation)" "$(tail -n 5 "$GUARD_LOG")"
+fi
+passed "the included entry changed" 203.0.113.130
+blocked "the included entry changed" 203.0.113.10 lc-block
 
 # ---- SIGKILL: the last policy keeps enforcing; a new run adopts the pins ----------------------
 # kill_and_adopt LABEL CONF IF HOOK

@@ -505,7 +505,7 @@ static void test_parse_list(void **state)
 			 "also.example\n");
 
 	/* no change file: exactly the registry's entries */
-	assert_int_equal(changes_parse_list(sd, "l", list, collect, s, &d, &st), 0);
+	assert_int_equal(changes_parse_list(sd, "l", list, collect, s, &d, &st, NULL), 0);
 	assert_int_equal(s->n, 7);
 	assert_int_equal(cap.n, 0);
 
@@ -520,7 +520,7 @@ static void test_parse_list(void **state)
 			  "+allowed.example\n"); /* replaces the @@ line with a plain entry */
 	memset(s, 0, sizeof(*s));
 	memset(&st, 0, sizeof(st));
-	assert_int_equal(changes_parse_list(sd, "l", list, collect, s, &d, &st), 0);
+	assert_int_equal(changes_parse_list(sd, "l", list, collect, s, &d, &st, NULL), 0);
 	assert_int_equal(cap.n, 0);
 	assert_non_null(got_find(s, "D kept.example"));
 	assert_non_null(got_find(s, "I 198.51.100.0/24"));
@@ -547,7 +547,7 @@ static void test_parse_list(void **state)
 	memset(s, 0, sizeof(*s));
 	cap.n = 0;
 	d.errors = 0;
-	assert_int_equal(changes_parse_list(sd, "l", list, collect, s, &d, &st), -EINVAL);
+	assert_int_equal(changes_parse_list(sd, "l", list, collect, s, &d, &st, NULL), -EINVAL);
 	assert_int_equal(s->n, 0);
 	assert_non_null(report_at(&cap, 2));
 	assert_string_equal(report_at(&cap, 2)->file, cpath);

@@ -91,6 +91,7 @@ struct run {
 	struct capture c;
 	struct diag d;
 	struct reg_stats st;
+	struct reg_files inc; /* parse_file: the include: files named */
 	int rc;
 };
 
@@ -106,6 +107,7 @@ static struct run *run_new(void)
 
 static void run_free(struct run *r)
 {
+	reg_files_free(&r->inc);
 	free(r->s.v);
 	free(r);
 }
@@ -122,7 +124,7 @@ static struct run *parse_file(const char *path)
 {
 	struct run *r = run_new();
 
-	r->rc = registry_parse_file(path, collect, &r->s, &r->d, &r->st);
+	r->rc = registry_parse_file_inc(path, collect, &r->s, &r->d, &r->st, &r->inc);
 	return r;
 }
 
@@ -824,6 +826,18 @@ static void test_includes(void **state)
 	expect_entry(r, REG_DOMAIN, "sub2-plain.example", 0, 2);
 	assert_string_equal(find(r, "sub2.example")->file, DATA "/dlc/sub2");
 	assert_string_equal(find(r, "sub1.example")->file, DATA "/dlc/sub1");
+	/* the files the daemon must watch beside the list's own */
+	assert_int_equal(r->inc.n, 2);
+	assert_string_equal(r->inc.path[0], DATA "/dlc/sub1");
+	assert_string_equal(r->inc.path[1], DATA "/dlc/sub2");
+	run_free(r);
+
+	/* registry_parse_file records nothing and reads the same */
+	r = run_new();
+	r->rc = registry_parse_file(DATA "/dlc/top", collect, &r->s, &r->d, &r->st);
+	assert_int_equal(r->rc, 0);
+	assert_int_equal(r->s.n, 6);
+	assert_int_equal(r->inc.n, 0);
 	run_free(r);
 }
 
@@ -840,6 +854,10 @@ static void test_include_cycle(void **state)
 	expect_report(r, DIAG_WARNING, 2, "include cycle",
 		      DATA "/dlc/cycle-a -> " DATA "/dlc/cycle-b -> " DATA "/dlc/cycle-a");
 	assert_string_equal(r->c.r[0].file, DATA "/dlc/cycle-b");
+	/* each once, the one that closes the loop too */
+	assert_int_equal(r->inc.n, 2);
+	assert_string_equal(r->inc.path[0], DATA "/dlc/cycle-b");
+	assert_string_equal(r->inc.path[1], DATA "/dlc/cycle-a");
 	run_free(r);
 }
 
@@ -852,6 +870,9 @@ static void test_include_missing(void **state)
 	assert_int_equal(r->d.errors, 1);
 	expect_report(r, DIAG_ERROR, 2, "no-such-file", "No such file");
 	expect_entry(r, REG_DOMAIN, "missing.example", 0, 1);
+	/* recorded though missing: creating it is the fix the daemon must notice */
+	assert_int_equal(r->inc.n, 1);
+	assert_string_equal(r->inc.path[0], DATA "/dlc/no-such-file");
 	run_free(r);
 }
 
@@ -875,6 +896,10 @@ static void test_include_depth(void **state)
 	assert_int_equal(r->st.includes, 8);
 	assert_int_equal(r->d.warnings, 1);
 	expect_report(r, DIAG_WARNING, 2, "include:f9", "deeper than 8");
+	/* f1..f8: the refused f9 is not read, now or after a change */
+	assert_int_equal(r->inc.n, 8);
+	tmp_path(path, sizeof(path), "f8");
+	assert_string_equal(r->inc.path[7], path);
 	run_free(r);
 }
 
