@@ -5,7 +5,8 @@
 #   unit: build/tests/unit/test_*   (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP)
 #   bpf:  build/tests/bpf/test_*    (cmocka through BPF_PROG_TEST_RUN; needs root)
 #   e2e:  tests/e2e/test_*.sh       (network namespaces and a real `bpfguard run`; needs root)
-#   static: tests/static/test_*.sh  (clang-format, clang --analyze, BPF with clang-14 and -16)
+#   static: tests/static/test_*.sh  (clang-format, clang --analyze, BPF with clang-14 and -16,
+#           the README against the code)
 #   fuzz: build/tests/fuzz/fuzz_*   (tests/fuzz/smoke.sh: the seeds, then a fixed-seed run)
 # Every suite prints TAP. The runner counts every `ok` and `not ok` line across suites; a suite
 # that exits non-zero (or is killed, or times out) without a `not ok` line, or that prints fewer
