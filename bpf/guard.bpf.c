@@ -69,17 +69,17 @@ static __always_inline int guard_classify(struct pkt_ctx *pc, const int hook)
 	 */
 	asm volatile("" : : "r"(&r) : "memory");
 	/*
-	 * A packet that may carry a name: the name stage decides it all (bpf/lib/names.h). The
-	 * sender's client group is found here either way, so the name stage's frame (the
-	 * deepest of the call chain) holds no lookup keys of its own.
+	 * The client group (the sender's, else the receiver's: bpf/lib/verdict.h), found here
+	 * for every packet, before the hand-over: the name stage's frame (the deepest of the
+	 * call chain) holds no lookup keys of its own, and this frame has one call site.
 	 */
+	group = guard_client_group(pc, r.family, r.saddr, r.daddr);
+	/* A packet that may carry a name: the name stage decides it all (bpf/lib/names.h). */
 	if (names_hand_over(pc, &r, &a, &b)) {
-		group = guard_group_of(pc, r.family, r.saddr);
 		b |= (__u64)(group & 0xff) << 56;
 		return hook == GUARD_HOOK_XDP ? guard_names_xdp(pc->ctx, a, b) :
 						guard_names_skb(pc->ctx, a, b);
 	}
-	group = guard_group_of(pc, r.family, r.saddr);
 	counter = guard_ip_decide(pc, r.family, r.saddr, r.daddr, group);
 	return guard_ip_finish(pc, counter);
 }

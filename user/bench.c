@@ -98,6 +98,9 @@ static const __u8 v6_hit128[16] = { 0x26, 0x06, 0x47, 0x00, [14] = 0x11, [15] = 
 static const __u8 v6_short_net[16] = { 0x3f, 0xff };
 #define V6_SHORT_LEN 20
 static const __u8 v6_short_addr[16] = { 0x3f, 0xff, [15] = 1 };
+/* The sender of every case (the receiver of v4-reply-groups: no IPv4 prefix covers it). */
+static const __u8 v4_client[4] = { 192, 0, 2, 2 };
+static const __u8 v6_client[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
 /* The names list's probes and the names the cases ask for. */
 #define NAME_LISTED "static.blocked-bench.com"
 #define NAME_HIT "www.img." NAME_LISTED
@@ -192,14 +195,14 @@ static void mask_addr(__u8 *a, int bytes, int plen)
 	}
 }
 
-/* Would prefix (a, plen) be the most specific match of probe address x, or one inside the
+/* Would prefix (a, plen) cover the no-match probe or the IPv4 client, or be one inside the
  * reserved net (net, net_len)? Then it is drawn again. */
 static bool steals_probe(const struct ip_prefix *p, const __u8 *nomatch, const __u8 *net,
 			 int net_len)
 {
 	struct ip_prefix reserved = *p;
 
-	if (ip_prefix_covers(p, nomatch))
+	if (ip_prefix_covers(p, nomatch) || (p->family == 4 && ip_prefix_covers(p, v4_client)))
 		return true;
 	memcpy(reserved.addr, net, p->family == 4 ? 4 : 16);
 	reserved.plen = net_len;
@@ -440,8 +443,6 @@ struct l4_spec {
 static __u32 build_frame(__u8 *pkt, int family, const __u8 *daddr, const struct l4_spec *l,
 			 __u32 *l4_off)
 {
-	static const __u8 v4_src[4] = { 192, 0, 2, 2 };
-	static const __u8 v6_src[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
 	__u32 hl = l->proto == IPPROTO_TCP ? 20 : 8, l4len = hl + l->plen, len, sum;
 	__u8 *ip = pkt + 14, *h, pseudo[40];
 
@@ -456,7 +457,7 @@ static __u32 build_frame(__u8 *pkt, int family, const __u8 *daddr, const struct 
 		ip[6] = 0x40; /* DF */
 		ip[8] = 64;
 		ip[9] = l->proto;
-		memcpy(ip + 12, v4_src, 4);
+		memcpy(ip + 12, v4_client, 4);
 		memcpy(ip + 16, daddr, 4);
 		put16(ip + 10, csum16(ip, 20));
 		h = ip + 20;
@@ -473,7 +474,7 @@ static __u32 build_frame(__u8 *pkt, int family, const __u8 *daddr, const struct 
 		put16(ip + 4, l4len); /* payload length */
 		ip[6] = l->proto;
 		ip[7] = 64;
-		memcpy(ip + 8, v6_src, 16);
+		memcpy(ip + 8, v6_client, 16);
 		memcpy(ip + 24, daddr, 16);
 		h = ip + 40;
 		memcpy(pseudo, ip + 8, 32);
@@ -1242,6 +1243,16 @@ static struct bench_case *add_case(struct bench *b, const char *name, enum bench
 	return c;
 }
 
+/* Turn an IPv4 case's frame around: the sender becomes the receiver (checksums unchanged). */
+static void swap_addrs(struct bench_case *c)
+{
+	__u8 t[4];
+
+	memcpy(t, c->pkt + 14 + 12, 4);
+	memcpy(c->pkt + 14 + 12, c->pkt + 14 + 16, 4);
+	memcpy(c->pkt + 14 + 16, t, 4);
+}
+
 enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_TLS_SPLIT_FIRST, NP_HTTP, NP_TLS_DATA };
 
 /*
@@ -1505,8 +1516,6 @@ static int write_groups_config(struct bench *b, const char *conf, int n_groups)
 static int prepare_group_instance(struct bench *b, const char *conf, int n_groups, double *secs,
 				  struct guard_policy **pol, struct guard **skel)
 {
-	static const __u8 v4_client[4] = { 192, 0, 2, 2 };
-	static const __u8 v6_client[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
 	struct loader_opts lo = LOADER_OPTS_INIT;
 	int err = write_groups_config(b, conf, n_groups);
 
@@ -1888,6 +1897,9 @@ int bench_run(const struct bench_opts *o)
 	add_case(b, "v4-nomatch-groups", PROG_GROUPS, 4, v4_nomatch, XDP_PASS, GC_PASS_NOMATCH);
 	add_case(b, "v4-prefix-hit-groups", PROG_GROUPS, 4, v4_hit32, XDP_DROP, GC_DROP_IP_DST);
 	add_case(b, "v6-nomatch-groups", PROG_GROUPS, 6, v6_nomatch, XDP_PASS, GC_PASS_NOMATCH);
+	/* a reply to the client: the sender in no group, so the receiver's group is looked up */
+	swap_addrs(add_case(b, "v4-reply-groups", PROG_GROUPS, 4, v4_nomatch, XDP_PASS,
+			    GC_PASS_NOMATCH));
 	err = add_name_case(b, "dns-miss-groups", PROG_GROUPS, NP_DNS, NAME_MISS, M_REPEAT,
 			    XDP_PASS, GC_PASS_NOMATCH);
 	if (err)

@@ -167,6 +167,14 @@ __u32 policy_group_of(const struct guard_policy *pol, int family, const __u8 *ad
 	return pol->ipt.leaves[leaf].list_id;
 }
 
+__u32 policy_ip_group_of(const struct guard_policy *pol, int family, const __u8 *saddr,
+			 const __u8 *daddr, const __u8 *smac, const __u8 *dmac)
+{
+	__u32 g = policy_group_of(pol, family, saddr, smac);
+
+	return g ? g : policy_group_of(pol, family, daddr, dmac);
+}
+
 /* A client prefix and its group, to find one prefix claimed by two groups. */
 struct claim {
 	struct ip_prefix p;

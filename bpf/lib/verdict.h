@@ -61,30 +61,31 @@ static __always_inline int guard_is_ip_drop(__u32 counter)
 }
 
 /*
- * The client group of the packet's sender (DESIGN.md "The packet path", step 2): its Ethernet
- * source among the groups' MACs (when cfg_has_macs), else the most specific `clients =` prefix
- * covering its address (when cfg_has_groups), else 0, everyone else. user/policy.c's
- * policy_group_of() is the host twin.
+ * The client group of an end of the packet (DESIGN.md "The packet path", step 2): its Ethernet
+ * address (the frame's source at mac_off 6, its destination at 0) among the groups' MACs (when
+ * cfg_has_macs), else the most specific `clients =` prefix covering addr (when
+ * cfg_has_groups), else 0, everyone else. user/policy.c's policy_group_of() is the host twin.
  */
-static __always_inline __u32 guard_group_of(struct pkt_ctx *pc, __u8 family, const __u8 *saddr)
+static __always_inline __u32 guard_group_at(const void *data, const void *data_end, __u8 family,
+					    const __u8 *addr, const __u32 mac_off)
 {
 	const struct ip_leaf *l;
 	__u32 leaf;
 
 	if (cfg_has_macs) {
-		const __u8 *eth = pc->data;
+		const __u8 *eth = data;
 		const __u32 *g;
 
-		/* the key is the frame's source address itself (a packet pointer may be a key) */
-		if (eth + sizeof(struct hdr_eth) <= (const __u8 *)pc->data_end) {
-			g = bpf_map_lookup_elem(&MAP_GROUP_MACS, eth + 6);
+		/* the key is the frame's address itself (a packet pointer may be a key) */
+		if (eth + sizeof(struct hdr_eth) <= (const __u8 *)data_end) {
+			g = bpf_map_lookup_elem(&MAP_GROUP_MACS, eth + mac_off);
 			if (g)
 				return *g;
 		}
 	}
 	if (!cfg_has_groups)
 		return 0;
-	leaf = ip_leaf_of(family, IPT_DIR_CLIENT, saddr);
+	leaf = ip_leaf_of(family, IPT_DIR_CLIENT, addr);
 	if (leaf == IPT_LEAF_NONE)
 		return 0;
 	l = bpf_map_lookup_elem(&MAP_IP_LEAVES, &leaf);
@@ -92,9 +93,26 @@ static __always_inline __u32 guard_group_of(struct pkt_ctx *pc, __u8 family, con
 }
 
 /*
+ * The group a packet is judged for: its sender's (the client of a query, of a connection's
+ * first packet), else its receiver's: a reply from outside goes to the client whose group
+ * judges it. (Judged for its sender, group 0, a reply from a network a `direction = source`
+ * or `both` list names would be dropped for a client whose group allows the category.)
+ * user/policy.c's policy_ip_group_of() is the host twin.
+ */
+static __always_inline __u32 guard_client_group(struct pkt_ctx *pc, __u8 family, const __u8 *saddr,
+						const __u8 *daddr)
+{
+	__u32 g = guard_group_at(pc->data, pc->data_end, family, saddr, 6);
+
+	if (g == 0 && (cfg_has_groups || cfg_has_macs))
+		g = guard_group_at(pc->data, pc->data_end, family, daddr, 0);
+	return g;
+}
+
+/*
  * Decide a packet by its addresses (family 4 or 6, saddr and daddr in network order: in the
- * parse result, or in the name stage's scratch map), without counting, for the sender's group
- * (guard_group_of: the main program finds it and hands it to the name stage). The group's
+ * parse result, or in the name stage's scratch map), without counting, for the client's group
+ * (guard_client_group: the main program finds it and hands it to the name stage). The group's
  * block mask judges every entry: the destination's; the source's (only when cfg_has_src) when
  * the destination did not drop: a source drop wins, otherwise the source decides only if the
  * destination matched nothing. Sets pc->group, block_mask, leaf_id, list_id. Returns the

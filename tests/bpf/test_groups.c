@@ -5,7 +5,8 @@
  * schedule is compiled with policy_build(), its masks evaluated at a school-day morning and on
  * a Saturday (policy_masks_at, the daemon's evaluation), loaded, and frames from each kind of
  * client run through guard_xdp: the verdict counter and the group in the trace are asserted
- * for IP and DNS decisions. Then 256 groups of random client prefixes: for thousands of random
+ * for IP and DNS decisions, and for packets from a `direction = both` list's networks, in no
+ * group, which are judged for their receiver's group (its address, or the destination MAC). Then 256 groups of random client prefixes: for thousands of random
  * senders, the group the kernel finds equals the host's policy_group_of().
  */
 #include <errno.h>
@@ -45,6 +46,7 @@ static const char conf[] = "[guard]\n"
 			   "[list games]\n"
 			   "path = games.txt\n"
 			   "category = games\n"
+			   "direction = both\n"
 			   "[schedule school]\n"
 			   "timezone = UTC\n"
 			   "mon-fri = 08:00-12:00, 13:30-16:30\n"
@@ -112,6 +114,7 @@ struct frame {
 	const char *src, *dst;
 	const __u8 *mac; /* Ethernet source, NULL: pktgen's */
 	const char *qname; /* a DNS query for this name (UDP/53), else a TCP SYN to port 443 */
+	const __u8 *dmac; /* Ethernet destination, NULL: pktgen's */
 };
 
 static size_t make_frame(const struct frame *f, __u8 *out)
@@ -143,6 +146,8 @@ static size_t make_frame(const struct frame *f, __u8 *out)
 	assert_false(p.overflow);
 	if (f->mac)
 		memcpy(p.buf + 6, f->mac, 6);
+	if (f->dmac)
+		memcpy(p.buf, f->dmac, 6);
 	memcpy(out, p.buf, p.len);
 	return p.len;
 }
@@ -239,6 +244,48 @@ static const struct expect cases[] = {
 	  GC_PASS_NOMATCH,
 	  GC_PASS_NOMATCH,
 	  GC_PASS_NOMATCH },
+	/*
+	 * From a games network (direction = both), in no group: judged for the receiver's group.
+	 * A pupil hears back from a games server outside school hours only, staff always,
+	 * guests and nobody's hosts never (judged for the sender, group 0, every one dropped).
+	 */
+	{ { "198.51.100.5", "192.0.2.100" },
+	  G_PUPILS,
+	  GC_DROP_IP_SRC,
+	  GC_PASS_CATEGORY_OFF,
+	  GC_PASS_CATEGORY_OFF },
+	{ { "2001:db8:5::5", "2001:db8:1::5" },
+	  G_PUPILS,
+	  GC_DROP_IP_SRC,
+	  GC_PASS_CATEGORY_OFF,
+	  GC_PASS_CATEGORY_OFF },
+	{ { "198.51.100.5", "192.0.2.5" },
+	  G_STAFF,
+	  GC_PASS_CATEGORY_OFF,
+	  GC_PASS_CATEGORY_OFF,
+	  GC_PASS_CATEGORY_OFF },
+	{ { "198.51.100.5", "192.0.2.200" },
+	  G_GUESTS,
+	  GC_DROP_IP_SRC,
+	  GC_DROP_IP_SRC,
+	  GC_DROP_IP_SRC },
+	{ { "2001:db8:5::5", "2001:db8:2::1" },
+	  G_DEFAULT,
+	  GC_DROP_IP_SRC,
+	  GC_DROP_IP_SRC,
+	  GC_DROP_IP_SRC },
+	/* to a pupil's address, but staff's MAC as the frame's destination: the MAC decides */
+	{ { "198.51.100.5", "192.0.2.100", NULL, NULL, mac_staff },
+	  G_STAFF,
+	  GC_PASS_CATEGORY_OFF,
+	  GC_PASS_CATEGORY_OFF,
+	  GC_PASS_CATEGORY_OFF },
+	/* a reply carrying a name-like payload takes the name stage: the same group */
+	{ { "198.51.100.5", "192.0.2.100", NULL, "games.example" },
+	  G_PUPILS,
+	  GC_DROP_IP_SRC,
+	  GC_PASS_DOMAIN_CATEGORY_OFF,
+	  GC_PASS_DOMAIN_CATEGORY_OFF },
 };
 
 static void test_groups_and_schedules(void **state)
@@ -277,12 +324,15 @@ static void test_groups_and_schedules(void **state)
 					e->f.qname ? e->f.qname : "",
 					guard_counter_info[t.counter].name, t.group,
 					guard_counter_info[want].name, e->group);
-			/* the host's lookup agrees */
+			/* the host's lookup agrees (pktgen's own MACs are in no group) */
 			{
-				__u8 a[16] = { 0 };
+				__u8 a[16] = { 0 }, d[16] = { 0 };
 				int fam = pkt_addr(e->f.src, a);
 
-				assert_int_equal(policy_group_of(pol, fam, a, e->f.mac), e->group);
+				assert_int_equal(pkt_addr(e->f.dst, d), fam);
+				assert_int_equal(policy_ip_group_of(pol, fam, a, d, e->f.mac,
+								    e->f.dmac),
+						 e->group);
 			}
 		}
 		guard__destroy(skel);
@@ -412,7 +462,7 @@ static void test_random_groups(void **state)
 		const struct ip_prefix *near = &pfx[rnd() % (GROUPS * PER)];
 		struct frame f = { .dst = "198.51.100.1" };
 		struct guard_trace t;
-		__u8 frame[PKT_MAX], a[16];
+		__u8 frame[PKT_MAX], a[16], d[16];
 		char src[64];
 		size_t len;
 		__u32 want;
@@ -426,9 +476,11 @@ static void test_random_groups(void **state)
 		inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, src, sizeof(src));
 		f.src = src;
 		f.dst = fam == 4 ? "198.51.100.1" : "2001:db8:ffff::1";
+		assert_int_equal(inet_pton(fam == 4 ? AF_INET : AF_INET6, f.dst, d), 1);
 		len = make_frame(&f, frame);
 		run_frame(skel, frame, len, &t);
-		want = policy_group_of(pol, fam, a, NULL);
+		/* the sender's group, else the receiver's (which may be in a random prefix too) */
+		want = policy_ip_group_of(pol, fam, a, d, NULL, NULL);
 		if (t.group != want)
 			fail_msg("sender %s: the kernel says group %u, the host %u", src, t.group,
 				 want);

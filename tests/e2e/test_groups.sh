@@ -9,7 +9,10 @@
 # write the masks at two real boundaries: a pupil's connection attempts and an open TCP
 # stream to a games address must stop within one second of the first boundary and work again
 # within one second of the second; staff are never affected; adult is always blocked for both.
-# `check --client --at` agrees with what the kernel did.
+# `check --client --at` agrees with what the kernel did. The games list is `direction = both`
+# and the uplink (eth2) is filtered by TC too: the replies from the games network, whose
+# sender is in no group, are judged for the client they go to (judged for the sender, group 0,
+# they would all be dropped, for staff and for pupils on a break).
 
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -34,10 +37,12 @@ cat >"$CONF" <<EOF
 [guard]
 interfaces = eth1
 xdp_mode = native
+tc_ingress = eth2
 
 [list games]
 path = games.txt
 category = games
+direction = both
 
 [list adult]
 path = adult.txt
