@@ -107,3 +107,52 @@ put("fuzz_registry", "mixed", b"".join([
     b"domain:dlc.example\nfull:exact.example\nregex:^x\\.example$\n",
     b"*.wild.example\nb\xc3\xbccher.example\n192.0.2.0/24\n2001:db8::/32 ; SBL1\n",
 ]))
+
+# A config with every kind of section and key (the shipped one has no groups or remote lists).
+put("fuzz_config", "every_section.conf", b"""[guard]
+interfaces = eth1, eth2
+xdp_mode = generic
+tc_ingress = eth3
+tc_egress = eth1
+dns_action = sinkhole
+sinkhole4 = 192.0.2.53
+sinkhole6 = 2001:db8::53
+tcp_action = drop
+block_ttl = 30
+unexamined = block
+metrics = [::1]:9477
+state_dir = /var/lib/bpfguard
+
+[list ads]
+url = https://lists.example/ads.txt.gz
+category = ads
+refresh = 12h
+max_size = 50M
+timeout = 30s
+sha256 = 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+
+[list games]
+path = registry/games.txt
+category = games
+direction = both
+match = exact
+
+[list ok]
+path = registry/ok.txt
+category = ads
+action = allow
+
+[schedule school]
+timezone = CET-1CEST,M3.5.0,M10.5.0/3
+mon-fri = 08:00-12:00, 13:30-16:30
+sat,sun = 22:00-06:30
+
+[schedule lunch]
+daily = 12:00-13:30
+
+[group pupils]
+clients = 192.0.2.0/25, 2001:db8:1::/64
+macs = 02:00:00:00:00:07
+block = ads, games@school
+allow = games@lunch
+""")

@@ -39,10 +39,14 @@ case "$name" in
 fuzz_registry) seeds+=(tests/data/registry/*.txt tests/data/registry/dlc/* etc/registry/*) ;;
 fuzz_config) seeds+=(etc/bpfguard.conf tests/data/config/*.conf) ;;
 esac
+mkdir -p "$tmp/seeds" "$tmp/corpus" "$tmp/out" || exit 2
+i=0
 for f in "${seeds[@]}"; do
-	cp -- "$f" "$tmp/seed-$(basename "$f")" || exit 2
+	[[ -f "$f" ]] || continue
+	# numbered: two directories may hold files of the same name
+	i=$((i + 1))
+	cp -- "$f" "$tmp/seeds/$i-$(basename "$f")" || exit 2
 done
-mkdir -p "$tmp/seeds" "$tmp/corpus" "$tmp/out" && mv "$tmp"/seed-* "$tmp/seeds/" 2>/dev/null
 
 # report N DESC LOG: the TAP line, and on failure libFuzzer's report and the input kept.
 report() {
