@@ -97,11 +97,10 @@ int policy_masks_at(struct guard_policy *pol, const struct guard_config *cfg, ti
 __u32 policy_group_of(const struct guard_policy *pol, int family, const __u8 *addr,
 		      const __u8 *mac);
 /*
- * The group a packet that carries no name is judged for, as the kernel finds it: the
- * sender's (policy_group_of of saddr and the frame's source MAC smac), else the receiver's
- * (daddr and the destination MAC dmac): a reply from outside is judged for the client it goes
- * to. (A DNS query, ClientHello or HTTP request is judged for its sender alone.) The MACs may
- * be NULL.
+ * The group a packet is judged for, as the kernel finds it (its IP rules and any name it
+ * carries): the sender's (policy_group_of of saddr and the frame's source MAC smac), else the
+ * receiver's (daddr and the destination MAC dmac): a reply from outside is judged for the
+ * client it goes to. The MACs may be NULL.
  */
 __u32 policy_ip_group_of(const struct guard_policy *pol, int family, const __u8 *saddr,
 			 const __u8 *daddr, const __u8 *smac, const __u8 *dmac);
