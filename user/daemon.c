@@ -547,7 +547,10 @@ static void watch_files(struct daemon *d)
 		for (i = 0; i < d->cfg->n_lists; i++)
 			if (d->cfg->lists[i].path)
 				watch_dir_of(fd, d->cfg->lists[i].path);
-		/* beside the lists that include them: the same directories, said again */
+		/*
+		 * The included files: beside the lists that include them (the same directories),
+		 * or, for a remote list, in the state directory its copy is in.
+		 */
 		for (i = 0; i < (int)d->pol->includes.n; i++)
 			watch_dir_of(fd, d->pol->includes.path[i]);
 	}

@@ -291,6 +291,7 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 	struct collect c = { 0 };
 	struct guard_policy *pol;
 	__u64 t0 = now_ns();
+	unsigned int errors;
 	int i, err = 0;
 
 	*out = NULL;
@@ -330,10 +331,17 @@ int policy_build(const struct guard_config *cfg, struct diag *d, struct guard_po
 		c.list_id = i;
 		c.ip = c.domains = 0;
 		/* the list's file, with its live changes (user/changes.h) */
+		errors = d->errors;
 		err = changes_parse_list(cfg->state_dir, l->name, path, on_entry, &c, d, &st,
 					 &pol->includes);
-		if (err)
+		if (err) {
+			/* a failure the parser said nothing of (out of memory): name the list */
+			if (d->errors == errors)
+				diag_report(d, DIAG_ERROR, cfg->path, l->line,
+					    "[list %s]: cannot load %s: %s", l->name, path,
+					    strerror(-err));
 			goto cleanup;
+		}
 		add_stats(&pol->reg, &st);
 		m->entries = c.ip + c.domains;
 	}

@@ -5,7 +5,8 @@
  * file:line), a list read through its changes (deleted file entries skipped, additions given
  * with the change file's line), add/del decisions (add then del cancels, del of a file entry
  * hides it, del of what is not there says what covers it), concurrent writers losing nothing,
- * and policy_build applying the change file of each list.
+ * and policy_build applying the change file of each list, and naming a list that fails out of
+ * memory.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -804,6 +806,63 @@ static void test_policy_build(void **state)
 	config_free(cfg);
 }
 
+/*
+ * A list that fails without a reason of its own (out of memory: the parser and the tables
+ * report bad lines, not allocations) is named by policy_build, at the list's config line. In
+ * a child whose address space ends 32 MB past what it uses, a list of 1M names cannot fit.
+ */
+static void test_policy_build_oom(void **state)
+{
+	char list[PATH_MAX], conf[PATH_MAX + 256];
+	FILE *f;
+	pid_t pid;
+	int i, status;
+
+	(void)state;
+	tmp_path(list, sizeof(list), "big.txt");
+	f = fopen(list, "w");
+	assert_non_null(f);
+	for (i = 0; i < 1000000; i++)
+		fprintf(f, "name%07d.example-oom.test\n", i);
+	assert_int_equal(fclose(f), 0);
+	snprintf(conf, sizeof(conf),
+		 "[guard]\ninterfaces = none\n\n[list big]\npath = %s\ncategory = ads\n", list);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct capture cap = { 0 };
+		struct diag d = { .cb = capture_cb, .ctx = &cap };
+		struct guard_config *cfg = NULL;
+		struct guard_policy *pol = NULL;
+		unsigned long pages = 0;
+		struct rlimit rl;
+		FILE *st = fopen("/proc/self/statm", "r");
+		int err, found = 0;
+
+		if (!st || fscanf(st, "%lu", &pages) != 1)
+			_exit(10);
+		fclose(st);
+		if (config_parse("oom.conf", tmpdir, conf, strlen(conf), &d, &cfg))
+			_exit(11);
+		rl.rlim_cur = rl.rlim_max = pages * (rlim_t)sysconf(_SC_PAGESIZE) + (32u << 20);
+		if (setrlimit(RLIMIT_AS, &rl))
+			_exit(12);
+		err = policy_build(cfg, &d, &pol);
+		if (err != -ENOMEM || pol)
+			_exit(13);
+		for (i = 0; i < cap.n; i++)
+			if (cap.r[i].sev == DIAG_ERROR && cap.r[i].line == 4 &&
+			    strstr(cap.r[i].msg, "[list big]: cannot load") &&
+			    strstr(cap.r[i].msg, strerror(ENOMEM)))
+				found = 1;
+		_exit(found ? 0 : 14);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	/* 13: the build did not fail for memory; 14: it failed without naming the list */
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edit, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_policy_build, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_policy_build_oom, tmp_setup, tmp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
