@@ -66,7 +66,7 @@
 	  "an SNI or Host name that is empty or has an empty label")                               \
 	X(PASS_DNS_MALFORMED, "pass_dns_malformed",                                                \
 	  "a DNS query the guard cannot read: header cut, QDCOUNT not 1, a "                       \
-	  "compression pointer or reserved label type in the question")                            \
+	  "compression pointer or reserved label type in the question, over 4 in a TCP segment")   \
 	X(PASS_TLS_MALFORMED, "pass_tls_malformed", "a TLS ClientHello whose lengths do not nest") \
 	X(PASS_TLS_UNSUPPORTED, "pass_tls_unsupported",                                            \
 	  "a TLS ClientHello the guard does not follow: more than 64 fields and TLS record "       \
@@ -111,8 +111,11 @@
 	  "DNS answers sent without their SOA and OPT records: the frame could not grow " \
 	  "(veth XDP, where the buffer can be the sender's skb)")                         \
 	X(NOTE_FLOW_FULL, "note_flow_full",                                               \
-	  "split ClientHellos that could not be followed: the flow table refused the "    \
-	  "record")
+	  "split ClientHellos or DNS-over-TCP streams that could not be followed: the "   \
+	  "flow table refused the record")                                                \
+	X(NOTE_DNS_TCP_FOLLOWED, "note_dns_tcp_followed",                                 \
+	  "DNS-over-TCP segments that end inside a message or its length prefix: the "    \
+	  "stream is followed into the next segment")
 
 #define GUARD_COUNTER_ENUM(sym, name, help) GC_##sym,
 enum guard_counter {

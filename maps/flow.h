@@ -101,6 +101,22 @@ struct flow_tls {
 };
 ABI_ASSERT_SIZE(struct flow_tls, 16 + 40 + FLOW_NAME_LEN);
 
+/*
+ * A DNS-over-TCP stream followed into its next segment (map dns_flows, LRU), when a segment
+ * did not end at a message's end: where that segment stands in the stream of length-prefixed
+ * messages (bpf/lib/names.h: names_dns_tcp). Also the walk's state over one segment.
+ */
+struct flow_dns {
+	__u32 next_seq; /* the sequence number of the position below */
+	__u16 msg_left; /* bytes of the current message still to come; 0: a length prefix */
+	__u8 at_start; /* the current message's first byte comes next: it is judged then */
+	__u8 pfx_have; /* 1: the first byte of a length prefix came (in pfx) */
+	__u8 pfx;
+	__u8 pad[7];
+	__u64 expires; /* bpf_ktime_get_coarse_ns() after which the record is stale */
+};
+ABI_ASSERT_SIZE(struct flow_dns, 24);
+
 /* Bytes of a segment on their way to a flow record's name (names_save): up to 255. */
 #define SAVE_BUF_LEN 256
 /* The copy of an HTTP request's first bytes (bpf/lib/http.h: HTTP_BUF_LEN). */
@@ -189,9 +205,16 @@ struct name_scratch {
 	struct flow_key key; /* the packet's flow */
 	struct dns_query q; /* the DNS query being judged */
 	struct dns_answer_cfg acfg; /* its answer's settings */
+	struct flow_dns fd; /* a DNS-over-TCP segment's walk over its messages */
+	__u32 dns_off; /* that walk's position in the segment */
+	__u32 dns_verdict; /* what its messages decided so far (a counter) */
+	__u32 dns_rec; /* the segment's stream had a record in dns_flows */
+	__u32 dns_mlen; /* the length of the message being judged */
+	__u32 dns_act; /* its verdict blocks (or is a name unexamined, to block) */
+	__u32 pad;
 };
 ABI_ASSERT_SIZE(struct name_scratch, 464 + 40 + 16 + SAVE_BUF_LEN + 16 + 40 + FLOW_NAME_LEN +
-					     HTTP_SCRATCH_LEN + 16 + 104 + 40 + 16 + 24);
+					     HTTP_SCRATCH_LEN + 16 + 104 + 40 + 16 + 24 + 24 + 24);
 
 /*
  * The pending-flow filter (map tls_pending): FLOW_PENDING_SLOTS expiry times indexed by a hash
@@ -201,5 +224,8 @@ ABI_ASSERT_SIZE(struct name_scratch, 464 + 40 + 16 + SAVE_BUF_LEN + 16 + 40 + FL
 #define FLOW_PENDING_SLOTS 65536
 #define FLOW_TLS_DEFAULT 16384 /* flows followed at once (tls_flows max_entries) */
 #define FLOW_TLS_TIMEOUT_NS (10ull * 1000000000ull) /* a split ClientHello completes by then */
+#define FLOW_DNS_DEFAULT 4096 /* DNS-over-TCP streams followed at once (dns_flows max_entries) */
+#define FLOW_DNS_TIMEOUT_NS (10ull * 1000000000ull) /* a cut DNS message completes by then */
+#define DNS_TCP_MSGS_MAX 4 /* messages judged in one TCP segment (more: unexamined) */
 
 #endif

@@ -37,6 +37,7 @@
 #define MAP_NAME_SCRATCH name_scratch
 #define MAP_TLS_FLOWS tls_flows
 #define MAP_TLS_PENDING tls_pending
+#define MAP_DNS_FLOWS dns_flows
 /* Addresses learned from DNS answers: MAP_LEARNED, MAP_LEARN_SLOTS, MAP_LEARN_SCRATCH (learn.h). */
 
 #define GUARD_STR_(x) #x
@@ -197,6 +198,13 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, struct flow_tls);
 } MAP_TLS_FLOWS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOW_DNS_DEFAULT);
+	__type(key, struct flow_key);
+	__type(value, struct flow_dns);
+} MAP_DNS_FLOWS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The name stage (DESIGN.md "The packet path", step 4): find the name a packet carries (a DNS
- * query over UDP/53 or TCP/53, a TLS ClientHello's SNI on any TCP port, followed over
- * segments, an HTTP/1.x request's host on any TCP port), bring it into the per-CPU scratch
+ * query over UDP/53, or every query of a TCP/53 segment, the stream followed over segments, a
+ * TLS ClientHello's SNI on any TCP port, followed over segments, an HTTP/1.x request's host on
+ * any TCP port), bring it into the per-CPU scratch
  * buffer, look it up (bpf/lib/domain.h) and act: drop, answer the query (bpf/lib/answer.h),
  * reset the connection. BPF only; included by bpf/guard.bpf.c after maps/guard_maps.h, the
  * cfg_* knobs and bpf/lib/verdict.h.
@@ -35,6 +36,10 @@
  * followed the same way (bpf/lib/tls.h): the walk state says where the current record ends;
  * a name cut by a record's end inside a segment comes in parts (TLS_PART), saved as the parts
  * of earlier segments are (in sc->ft.name for a first segment).
+ *
+ * DNS over TCP (names_dns_tcp): every length-prefixed message that starts in a segment, up to
+ * DNS_TCP_MSGS_MAX; a segment that ends inside a message or its prefix leaves a record in
+ * dns_flows (struct flow_dns: where the next segment stands in the stream).
  */
 #ifndef BPFGUARD_BPF_LIB_NAMES_H
 #define BPFGUARD_BPF_LIB_NAMES_H
@@ -323,6 +328,12 @@ _Static_assert(GC_PASS_NAME_TRUNCATED == GC_PASS_NAME_TOO_LONG + 1 &&
 		       GC_PASS_TLS_UNSUPPORTED == GC_PASS_NAME_TOO_LONG + 5,
 	       "the unexamined reasons are consecutive");
 
+/* A name the guard cannot examine: PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED. */
+static __always_inline int names_unexamined(__u32 counter)
+{
+	return counter - GC_PASS_NAME_TOO_LONG <= GC_PASS_TLS_UNSUPPORTED - GC_PASS_NAME_TOO_LONG;
+}
+
 /*
  * A packet that passes by counter: the verdict, or -1 for the IP decision (PASS_NOMATCH). A
  * name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED: too long, cut,
@@ -334,8 +345,7 @@ static __always_inline int names_pass(struct pkt_ctx *pc, const struct name_pkt 
 {
 	if (counter == GC_PASS_NOMATCH)
 		return -1;
-	if (cfg_block_unexamined &&
-	    counter - GC_PASS_NAME_TOO_LONG <= GC_PASS_TLS_UNSUPPORTED - GC_PASS_NAME_TOO_LONG) {
+	if (cfg_block_unexamined && names_unexamined(counter)) {
 		if (k->l4_proto == PARSE_IPPROTO_TCP)
 			return names_tcp_block(pc, k, GC_DROP_UNEXAMINED, GC_RESET_UNEXAMINED);
 		return guard_drop(pc, GC_DROP_UNEXAMINED);
@@ -358,31 +368,30 @@ static __always_inline const __u8 *names_payload(struct pkt_ctx *pc, const struc
 	return (const __u8 *)pc->data + off;
 }
 
+/* names_dns_judge(): a message that is no query (a response, NOTIFY, UPDATE), noted. */
+#define NAMES_NOT_QUERY 0xfffeu
+
 /*
- * A DNS query at offset msg_off of the frame (the UDP payload, or after a TCP segment's
- * length prefix), msg_len bytes long.
+ * Judge the DNS query at offset msg_off of the frame (the UDP payload, or after a length
+ * prefix in a TCP segment), msg_len bytes of it in the segment: name_judge()'s result
+ * (NAME_BLOCK, a pass counter, PASS_NOMATCH), PASS_DNS_MALFORMED, or NAMES_NOT_QUERY.
  */
-static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc, __u32 msg_off,
-				     __u32 msg_len, __u32 source)
+static __always_inline __u32 names_dns_judge(struct pkt_ctx *pc, struct name_scratch *sc,
+					     __u32 msg_off, __u32 msg_len, __u32 source)
 {
-	const struct name_pkt *k = &sc->pkt;
-	struct dns_query *q = &sc->q; /* map memory: the stack is tight (512 bytes, all frames) */
-	struct dns_answer_cfg *cfg = &sc->acfg;
-	const __u8 *msg, *qt;
-	__u32 n, c, kind;
+	const __u8 *msg;
+	__u32 n;
 	int ret;
 
 	pc->source = (__u8)source;
 	NAME_CLAMP(msg_off, NAMES_OFF_MAX);
 	msg = (const __u8 *)pc->data + msg_off;
-	/* only read: what an answer repeats is taken below, for a query that is answered */
+	/* only read: what an answer repeats is taken by the caller, for a query it answers */
 	ret = dns_header_ok(msg, pc->data_end);
-	if (ret == DNS_NOT_QUERY) {
-		guard_count(GC_NOTE_DNS_NOT_QUERY, pc->bytes);
-		return -1;
-	}
+	if (ret == DNS_NOT_QUERY)
+		return NAMES_NOT_QUERY;
 	if (ret < 0 || msg_len < sizeof(struct hdr_dns) + 1)
-		return names_pass(pc, k, GC_PASS_DNS_MALFORMED);
+		return GC_PASS_DNS_MALFORMED;
 	n = msg_len - sizeof(struct hdr_dns);
 	if (n > DNS_COPY_MAX)
 		n = DNS_COPY_MAX;
@@ -394,17 +403,35 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 	/* and the trace's match is named from the copy in the scratch (user/replay.c) */
 	if (ret || (cfg_trace && sc->nb.match_leaf != DOM_LEAF_NONE)) {
 		if (n == 0 || guard_load(pc, msg_off + sizeof(struct hdr_dns), sc->nb.b, n))
-			return names_pass(pc, k, GC_PASS_NAME_TRUNCATED);
-		ret = guard_dns_name(&sc->nb, n, q);
+			return GC_PASS_NAME_TRUNCATED;
+		ret = guard_dns_name(&sc->nb, n, &sc->q);
 	}
-	c = name_judge(pc, &sc->nb, ret);
+	return name_judge(pc, &sc->nb, ret);
+}
+
+/* A DNS query over UDP at offset msg_off of the frame, msg_len bytes long. */
+static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc, __u32 msg_off,
+				     __u32 msg_len)
+{
+	const struct name_pkt *k = &sc->pkt;
+	struct dns_query *q = &sc->q; /* map memory: the stack is tight (512 bytes, all frames) */
+	struct dns_answer_cfg *cfg = &sc->acfg;
+	const __u8 *msg, *qt;
+	__u32 n, c, kind;
+	int ret;
+
+	c = names_dns_judge(pc, sc, msg_off, msg_len, NAME_SRC_DNS_UDP);
+	if (c == NAMES_NOT_QUERY) {
+		guard_count(GC_NOTE_DNS_NOT_QUERY, pc->bytes);
+		return -1;
+	}
 	if (c != NAME_BLOCK)
 		return names_pass(pc, k, c);
-	if (source == NAME_SRC_DNS_TCP)
-		return names_tcp_block(pc, k, GC_DROP_DNS_TCP, GC_RESET_DNS_TCP);
 
 	if (cfg_dns_action == GUARD_DNS_DROP || !k->answerable)
 		return guard_drop(pc, GC_DROP_DNS);
+	NAME_CLAMP(msg_off, NAMES_OFF_MAX);
+	msg = (const __u8 *)pc->data + msg_off;
 	/*
 	 * The fields the answer repeats, from the packet: its header (dns_header_ok() found it
 	 * there), and QTYPE and QCLASS where the fast path found them; the copy path read those
@@ -459,21 +486,6 @@ static __always_inline int names_dns(struct pkt_ctx *pc, struct name_scratch *sc
 	if (ret)
 		return guard_drop(pc, GC_DROP_DNS);
 	return guard_verdict(pc, c, GV_ANSWER);
-}
-
-/* A TCP segment to port 53: a DNS message behind its 2-byte length (the query in this segment). */
-static __always_inline int names_dns_tcp(struct pkt_ctx *pc, struct name_scratch *sc)
-{
-	const struct name_pkt *k = &sc->pkt;
-	const __u8 *p = names_payload(pc, k);
-	__u32 mlen, plen = k->plen;
-
-	if (plen < 2 || p + 2 > (const __u8 *)pc->data_end)
-		return -1;
-	mlen = (__u32)p[0] << 8 | p[1];
-	if (mlen > plen - 2)
-		mlen = plen - 2;
-	return names_dns(pc, sc, k->payload_off + 2, mlen, NAME_SRC_DNS_TCP);
 }
 
 /*
@@ -557,6 +569,184 @@ static __always_inline void names_flow_key(struct name_scratch *sc)
 	fk->sport = bpf_htons(k->sport);
 	fk->dport = bpf_htons(k->dport);
 	fk->family = k->family;
+}
+
+/* --- DNS over TCP: every message of a segment, followed across segments --- */
+
+/* The byte of the segment at offset off (< plen), or -1 when it is not in the linear data. */
+static __always_inline int names_seg_byte(struct pkt_ctx *pc, const struct name_pkt *k, __u32 off)
+{
+	const __u8 *p;
+
+	off += k->payload_off; /* both at most NAMES_OFF_MAX: the sum within 0x7fff */
+	NAME_CLAMP(off, 0x7fff);
+	p = (const __u8 *)pc->data + off;
+	if (p + 1 > (const __u8 *)pc->data_end)
+		return -1;
+	return *p;
+}
+
+/*
+ * A TCP segment to port 53: a stream of DNS messages, each behind its 2-byte length (RFC 1035
+ * 4.2.2, RFC 7766). Every message that starts in the segment is judged, up to
+ * DNS_TCP_MSGS_MAX (pipelined queries: the first blocked one decides; more is unexamined,
+ * PASS_DNS_MALFORMED). A message cut by the segment's end is judged on the bytes the segment
+ * has (a question cut there is a name the guard cannot examine), except one whose length
+ * prefix ends the segment: it is judged where it starts, in the next. When a segment ends
+ * inside a message or its prefix, a record in dns_flows (struct flow_dns) says where the next
+ * segment stands in the stream: the rest of a message to skip, a message starting, a prefix's
+ * second byte; the record then follows the stream until it idles FLOW_DNS_TIMEOUT_NS (a
+ * segment retransmitted must be read where it stands). With a record: a segment after a gap
+ * is read from its start (as one of a stream never followed), one that only repeats bytes
+ * seen passes (they were judged), one overlapping them is read from where the new bytes start.
+ * Without one, a segment starts with a prefix.
+ * Returns the verdict (counted), or -1: no message decided, the IP decision stands.
+ *
+ * Verifier notes: the walk's position and state live in the scratch map (sc->dns_off, sc->fd)
+ * and the loop reads them back at each message, so every message is verified once per exit
+ * of the judge, not once per combination of what the earlier ones found.
+ */
+static __always_inline int names_dns_tcp(struct pkt_ctx *pc, struct name_scratch *sc)
+{
+	const struct name_pkt *k = &sc->pkt;
+	struct flow_dns *st = &sc->fd, *rec;
+	__u32 plen = k->plen, off = 0, left, mlen, c, i;
+	__s32 d;
+	int b0, b1;
+
+	if (plen > NAMES_OFF_MAX)
+		return names_pass(pc, k, GC_PASS_NAME_TRUNCATED);
+	names_flow_key(sc);
+	__builtin_memset(st, 0, sizeof(*st));
+	sc->dns_rec = 0;
+	rec = bpf_map_lookup_elem(&MAP_DNS_FLOWS, &sc->key);
+	if (rec) {
+		d = (__s32)(k->seq - rec->next_seq);
+		if (bpf_ktime_get_coarse_ns() >= rec->expires || d > 0) {
+			/* stale, or after a gap: where a message starts is not known */
+			bpf_map_delete_elem(&MAP_DNS_FLOWS, &sc->key);
+		} else if ((__u32)-d >= plen) {
+			return -1; /* bytes seen before only (a retransmission): judged then */
+		} else {
+			*st = *rec;
+			off = (__u32)-d;
+			sc->dns_rec = 1;
+		}
+	}
+	/* the rest of a message judged where it started */
+	mlen = st->msg_left;
+	if (mlen && !st->at_start) {
+		if (mlen >= plen - off) {
+			st->msg_left = (__u16)(mlen - (plen - off));
+			off = plen;
+		} else {
+			st->msg_left = 0;
+			off += mlen;
+		}
+	}
+	sc->dns_off = off;
+	sc->dns_verdict = GC_PASS_NOMATCH;
+	sc->dns_act = 0;
+	for (i = 0; i < DNS_TCP_MSGS_MAX; i++) {
+		off = NAME_LAUNDER(sc->dns_off);
+		plen = NAME_LAUNDER(sc->pkt.plen);
+		if (off >= plen)
+			break;
+		/* the message's length: known (its prefix ended the last segment), or its prefix */
+		mlen = NAME_LAUNDER(st->msg_left);
+		st->msg_left = 0;
+		st->at_start = 0;
+		if (!mlen) {
+			b0 = names_seg_byte(pc, k, off);
+			if (b0 < 0) {
+				sc->dns_verdict = GC_PASS_NAME_TRUNCATED;
+				sc->dns_act = 1;
+				break;
+			}
+			if (st->pfx_have) {
+				mlen = (__u32)st->pfx << 8 | (__u32)b0;
+				st->pfx_have = 0;
+				off += 1;
+			} else if (off + 1 == plen) {
+				st->pfx = (__u8)b0;
+				st->pfx_have = 1;
+				sc->dns_off = plen;
+				break;
+			} else {
+				b1 = names_seg_byte(pc, k, off + 1);
+				if (b1 < 0) {
+					sc->dns_verdict = GC_PASS_NAME_TRUNCATED;
+					sc->dns_act = 1;
+					break;
+				}
+				mlen = (__u32)b0 << 8 | (__u32)b1;
+				off += 2;
+			}
+			if (off == plen) {
+				/* the prefix ends the segment: the message is judged in the next */
+				st->msg_left = (__u16)mlen;
+				st->at_start = mlen ? 1 : 0;
+				sc->dns_off = plen;
+				break;
+			}
+		}
+		/* through memory: few values stay in registers across the judge's calls */
+		sc->dns_off = off;
+		sc->dns_mlen = mlen;
+		left = plen - off;
+		if (!mlen)
+			c = GC_PASS_DNS_MALFORMED; /* an empty message */
+		else
+			c = names_dns_judge(pc, sc, NAME_LAUNDER(k->payload_off) + off,
+					    mlen < left ? mlen : left, NAME_SRC_DNS_TCP);
+		/* what acts, acts after the loop: its code verified once, not once a message */
+		if (c == NAME_BLOCK || (cfg_block_unexamined && names_unexamined(c))) {
+			sc->dns_verdict = c;
+			sc->dns_act = 1;
+			break;
+		}
+		if (c == NAMES_NOT_QUERY)
+			guard_count(GC_NOTE_DNS_NOT_QUERY, pc->bytes);
+		else if (c != GC_PASS_NOMATCH)
+			sc->dns_verdict = c;
+		off = NAME_LAUNDER(sc->dns_off);
+		mlen = NAME_LAUNDER(sc->dns_mlen);
+		left = NAME_LAUNDER(sc->pkt.plen) - off;
+		if (mlen > left) {
+			/* cut by the segment's end: the rest comes next */
+			sc->fd.msg_left = (__u16)(mlen - left);
+			sc->dns_off = off + left;
+			break;
+		}
+		sc->dns_off = off + mlen;
+	}
+	if (NAME_LAUNDER(sc->dns_act)) {
+		c = NAME_LAUNDER(sc->dns_verdict);
+		if (c == NAME_BLOCK)
+			return names_tcp_block(pc, k, GC_DROP_DNS_TCP, GC_RESET_DNS_TCP);
+		return names_pass(pc, k, c);
+	}
+	plen = NAME_LAUNDER(sc->pkt.plen);
+	if (NAME_LAUNDER(sc->dns_off) < plen) {
+		/* more messages than the guard judges in a segment: not followed further */
+		__builtin_memset(st, 0, sizeof(*st));
+		if (cfg_block_unexamined)
+			return names_pass(pc, k, GC_PASS_DNS_MALFORMED);
+		sc->dns_verdict = GC_PASS_DNS_MALFORMED;
+	}
+	/*
+	 * A stream followed stays followed (at a message's end now): the segment that ended
+	 * inside a message may come again, retransmitted, and must not be read as a new one.
+	 */
+	if (st->msg_left || st->pfx_have || sc->dns_rec) {
+		st->next_seq = k->seq + plen;
+		st->expires = bpf_ktime_get_coarse_ns() + FLOW_DNS_TIMEOUT_NS;
+		if (bpf_map_update_elem(&MAP_DNS_FLOWS, &sc->key, st, BPF_ANY))
+			guard_count(GC_NOTE_FLOW_FULL, pc->bytes);
+		else if (st->msg_left || st->pfx_have)
+			guard_count(GC_NOTE_DNS_TCP_FOLLOWED, pc->bytes);
+	}
+	return names_pass(pc, k, NAME_LAUNDER(sc->dns_verdict));
 }
 
 /*
@@ -816,8 +1006,7 @@ static __always_inline int names_run(struct pkt_ctx *pc, struct name_scratch *sc
 	k->kind = kind;
 	kind = NAME_LAUNDER(k->kind);
 	if (kind == NAMES_DNS_UDP)
-		ret = names_dns(pc, sc, NAME_LAUNDER(k->payload_off), NAME_LAUNDER(k->plen),
-				NAME_SRC_DNS_UDP);
+		ret = names_dns(pc, sc, NAME_LAUNDER(k->payload_off), NAME_LAUNDER(k->plen));
 	else if (kind == NAMES_DNS_TCP)
 		ret = names_dns_tcp(pc, sc);
 	else if (kind == NAMES_TLS_FIRST)

@@ -13,6 +13,9 @@
  *     without EDNS (OPT + EDE 15), v4 and v6, VLAN; TCP resets for SNI, Host, DNS over TCP;
  *   - split ClientHellos over 2 and 3 segments (SNI in the 2nd, straddling a boundary), out of
  *     order, retransmitted, interleaved flows;
+ *   - DNS over TCP as a stream: queries pipelined in a segment, a length prefix alone or a byte
+ *     at a time, a query cut after or inside its question, retransmitted, overlapping and
+ *     out-of-order segments, more queries than are judged, the drop action's retransmissions;
  *   - a differential of kernel decisions against domtable_lookup() over random names;
  *   - the verifier's instruction count of each program, printed and bounded.
  */
@@ -1169,15 +1172,18 @@ struct seg_run {
 	int list;
 };
 
-/* Send hello[from..to) of a flow (sport) at sequence isn + from; check the verdict. */
-static void send_segment(struct nstate *s, const char *what, int fam, __u16 sport,
-			 const __u8 *hello, size_t from, size_t to, __u32 counter, __u32 notes,
-			 int list)
+/*
+ * Send stream[from..to) of a flow (sport to dport) at sequence isn + from through XDP on skel;
+ * check the verdict, the counters and, for a reset, that it is one.
+ */
+static void send_stream(struct nstate *s, struct guard *skel, const char *what, int fam,
+			__u16 sport, __u16 dport, const __u8 *stream, size_t from, size_t to,
+			__u32 counter, __u32 notes, int list)
 {
 	struct fspec fs = { .fam = fam,
 			    .l4 = TCP,
 			    .sport = sport,
-			    .dport = 443,
+			    .dport = dport,
 			    .seq = 1000000 + (__u32)from,
 			    .ack = 77 };
 	struct snapshot a, b;
@@ -1185,25 +1191,37 @@ static void send_segment(struct nstate *s, const char *what, int fam, __u16 spor
 	struct run_out o;
 	struct pkt p;
 
-	frame(&p, &fs, hello + from, to - from);
-	snap(s, s->skel, &a);
-	trace_reset(s, s->skel);
-	run(s->skel, HOOK_XDP, p.buf, p.len, &o);
-	snap(s, s->skel, &b);
-	trace_read(s, s->skel, &t);
-	if (t.counter != counter)
-		fail_msg("%s: bytes %zu..%zu counted %s, expected %s", what, from, to,
-			 counter_name(t.counter), counter_name(counter));
+	frame(&p, &fs, stream + from, to - from);
+	snap(s, skel, &a);
+	if (skel == s->skel)
+		trace_reset(s, skel);
+	run(skel, HOOK_XDP, p.buf, p.len, &o);
+	snap(s, skel, &b);
+	if (skel == s->skel) {
+		trace_read(s, skel, &t);
+		if (t.counter != counter)
+			fail_msg("%s: bytes %zu..%zu counted %s, expected %s", what, from, to,
+				 counter_name(t.counter), counter_name(counter));
+	}
 	check_deltas(what, &a, &b, counter, notes, list, p.len);
 	if (o.ret != expected_retval(HOOK_XDP, counter))
 		fail_msg("%s: returned %d", what, o.ret);
-	if (counter == GC_RESET_SNI) {
+	if (counter == GC_RESET_SNI || counter == GC_RESET_DNS_TCP ||
+	    counter == GC_RESET_UNEXAMINED) {
 		/* the reset acknowledges up to this segment's end: here, RST at ack 77 */
 		const __u8 *tcp = o.buf + p.l4_off;
 
 		assert_int_equal(tcp[13], 0x04);
 		assert_int_equal(pkt_get_be16(tcp + 2), sport);
 	}
+}
+
+/* A segment of a ClientHello to port 443 (send_stream). */
+static void send_segment(struct nstate *s, const char *what, int fam, __u16 sport,
+			 const __u8 *hello, size_t from, size_t to, __u32 counter, __u32 notes,
+			 int list)
+{
+	send_stream(s, s->skel, what, fam, sport, 443, hello, from, to, counter, notes, list);
 }
 
 /*
@@ -1335,6 +1353,157 @@ static void test_split_hello(void **state)
 		send_segment(s, "every split, last", 4, port, hb, from, len, GC_RESET_SNI, 0,
 			     L_MALWARE);
 	}
+}
+
+/* --- DNS over TCP: several messages a segment, a stream followed over segments --- */
+
+/* Append a DNS query for name (with EDNS when edns) behind its length prefix to b at *n. */
+static size_t add_dns_msg(__u8 *b, size_t *n, size_t cap, const char *name, bool edns)
+{
+	size_t m = dns_payload(b + *n + 2, cap - *n - 2, name, 1, edns), at = *n;
+
+	assert_true(m > 0);
+	b[at] = (__u8)(m >> 8);
+	b[at + 1] = (__u8)m;
+	*n += 2 + m;
+	return at;
+}
+
+/*
+ * DNS over TCP as a stream of length-prefixed messages (RFC 7766): pipelined queries in one
+ * segment (the blocked one decides, wherever it is), a length prefix sent alone or a byte at a
+ * time, a message cut after or inside its question, retransmitted and overlapping segments, a
+ * gap, more messages than a segment's walk judges; then the drop action, whose dropped segment
+ * is judged again when it comes back.
+ */
+static void test_dns_tcp_stream(void **state)
+{
+	struct nstate *s = *state;
+	__u8 b[2048];
+	size_t n, m1, m2, q1, at;
+	int fam, i;
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		__u16 port = fam == 4 ? 41000 : 42000;
+
+		/* pipelined: unlisted then blocked; a category off then blocked; none blocked */
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "www.example.com", false);
+		add_dns_msg(b, &n, sizeof(b), "www.evil.test", true);
+		send_stream(s, s->skel, "pipelined, blocked 2nd", fam, port, 53, b, 0, n,
+			    GC_RESET_DNS_TCP, 0, L_MALWARE);
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "www.game.example", false);
+		add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
+		add_dns_msg(b, &n, sizeof(b), "x.Evil.Test", false);
+		send_stream(s, s->skel, "pipelined, category off, then blocked 3rd", fam, port + 1,
+			    53, b, 0, n, GC_RESET_DNS_TCP, 0, L_MALWARE);
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
+		add_dns_msg(b, &n, sizeof(b), "safe.example-adult.com", true);
+		add_dns_msg(b, &n, sizeof(b), "b.example.org", false);
+		send_stream(s, s->skel, "pipelined, allowed", fam, port + 2, 53, b, 0, n,
+			    GC_PASS_DOMAIN_ALLOW, 0, L_ALLOW);
+
+		/* the length prefix in a segment of its own, then a byte at a time */
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "www.evil.test", false);
+		send_stream(s, s->skel, "prefix alone", fam, port + 3, 53, b, 0, 2, GC_PASS_NOMATCH,
+			    NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "message after its prefix", fam, port + 3, 53, b, 2, n,
+			    GC_RESET_DNS_TCP, 0, L_MALWARE);
+		send_stream(s, s->skel, "prefix, 1st byte", fam, port + 4, 53, b, 0, 1,
+			    GC_PASS_NOMATCH, NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "prefix, 2nd byte", fam, port + 4, 53, b, 1, 2,
+			    GC_PASS_NOMATCH, NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "message after a prefix in bytes", fam, port + 4, 53, b, 2,
+			    n, GC_RESET_DNS_TCP, 0, L_MALWARE);
+		/* a retransmission of bytes judged passes; the stream goes on */
+		send_stream(s, s->skel, "prefix, again", fam, port + 5, 53, b, 0, 2,
+			    GC_PASS_NOMATCH, NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "prefix, retransmitted", fam, port + 5, 53, b, 0, 2,
+			    GC_PASS_NOMATCH, 0, NOLIST);
+		send_stream(s, s->skel, "message after a retransmission", fam, port + 5, 53, b, 2,
+			    n, GC_RESET_DNS_TCP, 0, L_MALWARE);
+		/* ... and an allowed message after its prefix, retransmitted: still at its place */
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
+		add_dns_msg(b, &n, sizeof(b), "safe.example-adult.com", false);
+		send_stream(s, s->skel, "prefix alone (allowed)", fam, port + 12, 53, b, 0, 2,
+			    GC_PASS_NOMATCH, NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "its message", fam, port + 12, 53, b, 2, n,
+			    GC_PASS_DOMAIN_ALLOW, 0, L_ALLOW);
+		send_stream(s, s->skel, "its message, retransmitted", fam, port + 12, 53, b, 2, n,
+			    GC_PASS_NOMATCH, 0, NOLIST);
+		send_stream(s, s->skel, "the stream's start, retransmitted", fam, port + 12, 53, b,
+			    0, n, GC_PASS_NOMATCH, 0, NOLIST);
+		at = n;
+		add_dns_msg(b, &n, sizeof(b), "evil.test", false);
+		send_stream(s, s->skel, "the stream goes on", fam, port + 12, 53, b, at, n,
+			    GC_RESET_DNS_TCP, 0, L_MALWARE);
+
+		/* a message cut after its question: judged; the next segment skips its rest */
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "a.example.org", true);
+		m1 = n;
+		add_dns_msg(b, &n, sizeof(b), "evil.test", false);
+		q1 = 2 + 12 + 15 + 4; /* prefix, header, 15 bytes of QNAME, QTYPE and QCLASS */
+		send_stream(s, s->skel, "cut after the question", fam, port + 6, 53, b, 0, q1 + 3,
+			    GC_PASS_NOMATCH, NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "its rest, then a blocked one", fam, port + 6, 53, b,
+			    q1 + 3, n, GC_RESET_DNS_TCP, 0, L_MALWARE);
+		/* ... cut in the middle of the next one's prefix, then overlapped */
+		send_stream(s, s->skel, "ends a byte into a prefix", fam, port + 7, 53, b, 0,
+			    m1 + 1, GC_PASS_NOMATCH, NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "overlapping the bytes seen", fam, port + 7, 53, b, 0, n,
+			    GC_RESET_DNS_TCP, 0, L_MALWARE);
+
+		/* a question cut: a name the guard cannot examine; the rest is skipped */
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "www.evil.test", false);
+		m2 = n;
+		add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
+		send_stream(s, s->skel, "cut inside the question", fam, port + 8, 53, b, 0,
+			    2 + 12 + 5, GC_PASS_NAME_TRUNCATED, NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "the cut one's rest, then unlisted", fam, port + 8, 53, b,
+			    2 + 12 + 5, n, GC_PASS_NOMATCH, 0, NOLIST);
+		(void)m2;
+
+		/* a gap: where a message starts is lost; the segment is read from its start */
+		n = 0;
+		add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
+		at = n;
+		add_dns_msg(b, &n, sizeof(b), "evil.test", false);
+		send_stream(s, s->skel, "before a gap", fam, port + 9, 53, b, 0, 2, GC_PASS_NOMATCH,
+			    NB(DNS_TCP_FOLLOWED), NOLIST);
+		send_stream(s, s->skel, "after a gap, a message at its start", fam, port + 9, 53, b,
+			    at, n, GC_RESET_DNS_TCP, 0, L_MALWARE);
+
+		/* more messages than a segment's walk judges: the rest is not examined */
+		n = 0;
+		for (i = 0; i < DNS_TCP_MSGS_MAX; i++)
+			add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
+		add_dns_msg(b, &n, sizeof(b), "evil.test", false);
+		send_stream(s, s->skel, "5 messages", fam, port + 10, 53, b, 0, n,
+			    GC_PASS_DNS_MALFORMED, 0, NOLIST);
+		n = 0;
+		for (i = 0; i < DNS_TCP_MSGS_MAX - 1; i++)
+			add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
+		add_dns_msg(b, &n, sizeof(b), "evil.test", false);
+		send_stream(s, s->skel, "4 messages, blocked 4th", fam, port + 11, 53, b, 0, n,
+			    GC_RESET_DNS_TCP, 0, L_MALWARE);
+	}
+
+	/* drop: the dropped segment comes back (retransmitted) and is dropped again */
+	load_actions(s, DNS_ACT_NXDOMAIN, TCP_ACT_DROP, false, false);
+	n = 0;
+	add_dns_msg(b, &n, sizeof(b), "www.evil.test", false);
+	send_stream(s, s->skel2, "drop: prefix alone", 4, 43000, 53, b, 0, 2, GC_PASS_NOMATCH,
+		    NB(DNS_TCP_FOLLOWED), NOLIST);
+	for (i = 0; i < 3; i++)
+		send_stream(s, s->skel2, "drop: the message, sent again", 4, 43000, 53, b, 2, n,
+			    GC_DROP_DNS_TCP, 0, L_MALWARE);
+	drop_second(s);
 }
 
 /* --- differential: kernel decisions against the host's lookup, random names --- */
@@ -1535,6 +1704,31 @@ static void test_tld_entry(void **state)
  * a TCP segment reset (tcp_action = reset) or dropped (drop), a DNS query over UDP dropped;
  * every other verdict, reordered split hellos (PASS_TLS_UNORDERED) among them, is unchanged.
  */
+/*
+ * DNS over TCP with unexamined = block (s->skel2): a question cut by the segment's end and a
+ * segment of more messages than are judged are blocked (counter); a length prefix alone is
+ * not (its message is judged in the next segment), nor is the allowed message after it.
+ */
+static void dns_tcp_unexamined(struct nstate *s, __u32 counter)
+{
+	__u8 b[2048];
+	size_t n = 0;
+	int i;
+
+	add_dns_msg(b, &n, sizeof(b), "www.example.com", false);
+	send_stream(s, s->skel2, "block unexamined: prefix alone", 4, 44000, 53, b, 0, 2,
+		    GC_PASS_NOMATCH, NB(DNS_TCP_FOLLOWED), NOLIST);
+	send_stream(s, s->skel2, "block unexamined: the message after it", 4, 44000, 53, b, 2, n,
+		    GC_PASS_NOMATCH, 0, NOLIST);
+	send_stream(s, s->skel2, "block unexamined: a question cut", 4, 44001, 53, b, 0, 2 + 12 + 5,
+		    counter, 0, NOLIST);
+	n = 0;
+	for (i = 0; i < DNS_TCP_MSGS_MAX + 1; i++)
+		add_dns_msg(b, &n, sizeof(b), "www.example.com", false);
+	send_stream(s, s->skel2, "block unexamined: 5 messages", 4, 44002, 53, b, 0, n, counter, 0,
+		    NOLIST);
+}
+
 static void unexamined_run(struct nstate *s, int tcp_action)
 {
 	size_t i, blocked = 0;
@@ -1570,6 +1764,8 @@ static void unexamined_run(struct nstate *s, int tcp_action)
 	}
 	/* DNS (QDCOUNT, pointer, cut name, cut header), TLS (malformed, records, labels), HTTP */
 	assert_true(blocked >= 9);
+	dns_tcp_unexamined(s,
+			   tcp_action == TCP_ACT_RESET ? GC_RESET_UNEXAMINED : GC_DROP_UNEXAMINED);
 	drop_second(s);
 }
 
@@ -1608,8 +1804,8 @@ static void test_coverage(void **state)
 	}
 	for (i = 0; i < ARRAY_SIZE(elsewhere); i++)
 		seen |= 1ull << elsewhere[i];
-	/* test_split_hello */
-	notes |= NB(TLS_SPLIT) | NB(TLS_RETRANSMIT);
+	/* test_split_hello, test_dns_tcp_stream */
+	notes |= NB(TLS_SPLIT) | NB(TLS_RETRANSMIT) | NB(DNS_TCP_FOLLOWED);
 	for (c = GC_DROP_DNS; c < GC_VERDICT_MAX; c++)
 		if (!(seen & (1ull << c)))
 			fail_msg("verdict counter %s has no fixture", counter_name(c));
@@ -1634,12 +1830,12 @@ static void test_verifier_budget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_coverage),	 cmocka_unit_test(test_verifier_budget),
-		cmocka_unit_test(test_fixtures_xdp),	 cmocka_unit_test(test_fixtures_tc),
-		cmocka_unit_test(test_dns_answers),	 cmocka_unit_test(test_tcp_resets),
-		cmocka_unit_test(test_split_hello),	 cmocka_unit_test(test_differential),
-		cmocka_unit_test(test_no_exact_entry),	 cmocka_unit_test(test_tld_entry),
-		cmocka_unit_test(test_unexamined_block),
+		cmocka_unit_test(test_coverage),     cmocka_unit_test(test_verifier_budget),
+		cmocka_unit_test(test_fixtures_xdp), cmocka_unit_test(test_fixtures_tc),
+		cmocka_unit_test(test_dns_answers),  cmocka_unit_test(test_tcp_resets),
+		cmocka_unit_test(test_split_hello),  cmocka_unit_test(test_dns_tcp_stream),
+		cmocka_unit_test(test_differential), cmocka_unit_test(test_no_exact_entry),
+		cmocka_unit_test(test_tld_entry),    cmocka_unit_test(test_unexamined_block),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -9,7 +9,9 @@
 #   - dig: a blocked name gets NXDOMAIN from the guard in under 100 ms, over v4 and v6, for A,
 #     AAAA, HTTPS and mixed case, with an EDE 15 (Blocked) option when the query had EDNS and
 #     no OPT record when it had none; dnsmasq never sees the query. An allowed name (and one
-#     under an allow entry inside a blocked subtree) resolves. dig +tcp gets a reset at once.
+#     under an allow entry inside a blocked subtree) resolves. dig +tcp gets a reset at once;
+#     so does a blocked query pipelined after an allowed one in one TCP segment, or sent after
+#     its length prefix in a segment of its own (tests/tools/dns_tcp_client.py).
 #   - curl and openssl s_client: a blocked SNI fails at once with a reset (curl exit 35, under
 #     1 s), v4 and v6; an allowed one completes. The same with the server announcing an MSS of
 #     100, so that the client's real ClientHello spans several segments, and with s_client
@@ -121,6 +123,14 @@ assert_unseen() {
 	else
 		ok "$1"
 	fi
+}
+
+# dns_tcp LABEL WANT ARGS...: tests/tools/dns_tcp_client.py ARGS in the client prints WANT.
+dns_tcp() {
+	local label=$1 want=$2 out
+	shift 2
+	out=$(in_ns "$C" timeout 10 "$PY" "$E2E_ROOT/tests/tools/dns_tcp_client.py" "$@" 2>&1)
+	assert_eq "$want" "$out" "$label"
 }
 
 # dns_blocked LABEL STATUS SERVER TYPE NAME [DIG ARGS...]: the guard answers STATUS, fast,
@@ -380,6 +390,25 @@ names_mode() {
 	assert_match "$m: ... openssl sent that hello in several records ($recs)" '^512,512' "$recs"
 	report < <("${CHECK[@]}" "$cap" nxdomain --ttl 10 --expect 13)
 	tshark_clean "$m" "$cap"
+
+	# DNS over TCP as a stream (RFC 7766): queries pipelined in one segment, a length prefix
+	# in a segment of its own (as some stub resolvers send it)
+	s0=$(snap)
+	dns_tcp "$m: DNS/TCP, 2 queries in one segment, the 2nd blocked: reset" reset \
+		203.0.113.10 pipelined "pl-$t.allowed.test" "pl-$t.blocked.test"
+	assert_unseen "$m: ... dnsmasq never saw the blocked one" "pl-$t.blocked.test"
+	dns_tcp "$m: DNS/TCP, 2 allowed queries in one segment: both answered" \
+		"answers 2 NOERROR NOERROR" 2001:db8:3::10 pipelined "pl1-$t.allowed.test" \
+		"pl2-$t.allowed.test"
+	dns_tcp "$m: DNS/TCP, a length prefix alone, then a blocked query: reset" reset \
+		2001:db8:3::10 prefix "px-$t.blocked.test"
+	assert_unseen "$m: ... dnsmasq never saw it" "px-$t.blocked.test"
+	dns_tcp "$m: DNS/TCP, a length prefix alone, then an allowed query: answered" \
+		"answers 1 NOERROR" 203.0.113.10 prefix "px-$t.allowed.test"
+	sleep 0.2
+	s1=$(snap)
+	assert_deltas "$m: counters: 2 DNS/TCP resets, 2 streams followed past a prefix" "$s0" \
+		"$s1" reset_dns_tcp=2 note_dns_tcp_followed=2
 
 	# The client's ClientHello over several segments.
 	if low_mss on; then
