@@ -211,15 +211,17 @@ struct name_scratch {
 	__u32 dns_rec; /* the segment's stream had a record in dns_flows */
 	__u32 dns_mlen; /* the length of the message being judged */
 	__u32 dns_act; /* its verdict blocks (or is a name unexamined, to block) */
-	__u32 pad;
+	__u32 slot_live; /* the packet's tls_pending slot holds a time to come: sc->key is made */
 };
 ABI_ASSERT_SIZE(struct name_scratch, 464 + 40 + 16 + SAVE_BUF_LEN + 16 + 40 + FLOW_NAME_LEN +
 					     HTTP_SCRATCH_LEN + 16 + 104 + 40 + 16 + 24 + 24 + 24);
 
 /*
  * The pending-flow filter (map tls_pending): FLOW_PENDING_SLOTS expiry times indexed by a hash
- * of the flow key. A TCP segment looks its flow up in tls_flows only when its slot holds a
- * time in the future, so ordinary TCP traffic pays one array read, not a hash lookup.
+ * of the flow key. A TCP segment looks its flow up in tls_flows (and, to port 53, in
+ * dns_flows) only when its slot holds a time in the future, so ordinary TCP traffic pays one
+ * array read, not a hash lookup. A record in either map keeps its slot's time at or past its
+ * own expiry.
  */
 #define FLOW_PENDING_SLOTS 65536
 #define FLOW_TLS_DEFAULT 16384 /* flows followed at once (tls_flows max_entries) */

@@ -19,6 +19,8 @@
  * 5-label name (both walk 5 suffixes), from 192.0.2.2 to 203.0.113.1:
  *   dns-miss       A query (RD, EDNS as dig sends it) for www.img.static.nomatch-bench.com
  *   dns-hit        the same for www.img.static.blocked-bench.com: answered NXDOMAIN, XDP_TX
+ *   dns-tcp-miss   the miss over TCP, a segment holding the query behind its length (the
+ *                  stream's record looked up, none found: a stream not followed)
  *   sni-miss/-hit  one segment holding a whole ClientHello (x25519 key share, the SNI 10th of
  *                  15 extensions, as browsers permute them), to port 443: pass / RST, XDP_TX
  *   sni-split      the second segment of a post-quantum ClientHello (X25519MLKEM768, ~1.7 KB)
@@ -1253,7 +1255,15 @@ static void swap_addrs(struct bench_case *c)
 	memcpy(c->pkt + 14 + 16, t, 4);
 }
 
-enum name_proto { NP_DNS, NP_TLS, NP_TLS_SPLIT, NP_TLS_SPLIT_FIRST, NP_HTTP, NP_TLS_DATA };
+enum name_proto {
+	NP_DNS,
+	NP_DNS_TCP,
+	NP_TLS,
+	NP_TLS_SPLIT,
+	NP_TLS_SPLIT_FIRST,
+	NP_HTTP,
+	NP_TLS_DATA
+};
 
 /*
  * A name case of the guard: qname carried by a DNS query, a ClientHello (whole, or the second
@@ -1283,6 +1293,13 @@ static int add_name_case(struct bench *b, const char *name, enum bench_prog prog
 		l.proto = IPPROTO_UDP;
 		l.dport = 53;
 		n = build_dns_query(payload, qname);
+		break;
+	case NP_DNS_TCP:
+		/* the same query over TCP, behind its length: a segment that ends with it */
+		l.dport = 53;
+		n = build_dns_query(payload + 2, qname);
+		put16(payload, n);
+		n += 2;
 		break;
 	case NP_TLS:
 		n = build_hello(payload, qname, 9, 32, &sni);
@@ -1822,6 +1839,8 @@ static int add_name_cases(struct bench *b)
 		  GC_PASS_NOMATCH },
 		{ "dns-hit", PROG_GUARD, NP_DNS, NAME_HIT, M_RESTORE, XDP_TX,
 		  GC_ANSWER_DNS_NXDOMAIN },
+		{ "dns-tcp-miss", PROG_GUARD, NP_DNS_TCP, NAME_MISS, M_REPEAT, XDP_PASS,
+		  GC_PASS_NOMATCH },
 		{ "sni-miss", PROG_GUARD, NP_TLS, NAME_MISS, M_REPEAT, XDP_PASS, GC_PASS_NOMATCH },
 		{ "sni-hit", PROG_GUARD, NP_TLS, NAME_HIT, M_RESTORE, XDP_TX, GC_RESET_SNI },
 		{ "sni-split", PROG_GUARD, NP_TLS_SPLIT, NAME_HIT, M_FRESH, XDP_TX, GC_RESET_SNI },

@@ -616,10 +616,12 @@ static __always_inline int names_dns_tcp(struct pkt_ctx *pc, struct name_scratch
 
 	if (plen > NAMES_OFF_MAX)
 		return names_pass(pc, k, GC_PASS_NAME_TRUNCATED);
-	names_flow_key(sc);
 	__builtin_memset(st, 0, sizeof(*st));
 	sc->dns_rec = 0;
-	rec = bpf_map_lookup_elem(&MAP_DNS_FLOWS, &sc->key);
+	/* a record only where the flow's tls_pending slot says one may be (names_kind_of) */
+	rec = NULL;
+	if (sc->slot_live)
+		rec = bpf_map_lookup_elem(&MAP_DNS_FLOWS, &sc->key);
 	if (rec) {
 		d = (__s32)(k->seq - rec->next_seq);
 		if (bpf_ktime_get_coarse_ns() >= rec->expires || d > 0) {
@@ -739,12 +741,24 @@ static __always_inline int names_dns_tcp(struct pkt_ctx *pc, struct name_scratch
 	 * inside a message may come again, retransmitted, and must not be read as a new one.
 	 */
 	if (st->msg_left || st->pfx_have || sc->dns_rec) {
+		__u64 *exp;
+		__u32 slot;
+
+		if (!sc->slot_live)
+			names_flow_key(sc);
 		st->next_seq = k->seq + plen;
 		st->expires = bpf_ktime_get_coarse_ns() + FLOW_DNS_TIMEOUT_NS;
-		if (bpf_map_update_elem(&MAP_DNS_FLOWS, &sc->key, st, BPF_ANY))
+		if (bpf_map_update_elem(&MAP_DNS_FLOWS, &sc->key, st, BPF_ANY)) {
 			guard_count(GC_NOTE_FLOW_FULL, pc->bytes);
-		else if (st->msg_left || st->pfx_have)
-			guard_count(GC_NOTE_DNS_TCP_FOLLOWED, pc->bytes);
+		} else {
+			/* the slot's time covers the record's (names_kind_of looks it up then) */
+			slot = NAME_LAUNDER(k->slot);
+			exp = bpf_map_lookup_elem(&MAP_TLS_PENDING, &slot);
+			if (exp && *exp < st->expires)
+				*exp = st->expires;
+			if (st->msg_left || st->pfx_have)
+				guard_count(GC_NOTE_DNS_TCP_FOLLOWED, pc->bytes);
+		}
 	}
 	return names_pass(pc, k, NAME_LAUNDER(sc->dns_verdict));
 }
@@ -970,10 +984,12 @@ static __always_inline __u32 names_kind_of(struct pkt_ctx *pc, struct name_scrat
 		return k->dport == DNS_PORT ? NAMES_DNS_UDP : NAMES_DNS_RESP;
 	slot = flow_slot_of(k);
 	sc->pkt.slot = slot;
+	sc->slot_live = 0;
 	exp = bpf_map_lookup_elem(&MAP_TLS_PENDING, &slot);
 	if (exp && *exp) {
-		/* a split ClientHello may be on its way in this slot */
+		/* a split ClientHello (or a DNS stream) may be on its way in this slot */
 		if (bpf_ktime_get_coarse_ns() < *exp) {
+			sc->slot_live = 1;
 			names_flow_key(sc);
 			*f = bpf_map_lookup_elem(&MAP_TLS_FLOWS, &sc->key);
 			if (*f)
