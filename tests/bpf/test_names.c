@@ -16,6 +16,7 @@
  *   - DNS over TCP as a stream: queries pipelined in a segment, a length prefix alone or a byte
  *     at a time, a query cut after or inside its question, retransmitted, overlapping and
  *     out-of-order segments, more queries than are judged, the drop action's retransmissions;
+ *     and 300 random streams cut at random places, some segments sent twice, against a model;
  *   - a differential of kernel decisions against domtable_lookup() over random names;
  *   - the verifier's instruction count of each program, printed and bounded.
  */
@@ -1506,6 +1507,152 @@ static void test_dns_tcp_stream(void **state)
 	drop_second(s);
 }
 
+/* The verdict counter of stream[from..to) of a flow through hook (s->skel: its trace). */
+static __u32 stream_verdict(struct nstate *s, enum hook hook, int fam, __u16 sport,
+			    const __u8 *stream, size_t from, size_t to)
+{
+	struct fspec fs = { .fam = fam,
+			    .l4 = TCP,
+			    .sport = sport,
+			    .dport = 53,
+			    .seq = 1000000 + (__u32)from,
+			    .ack = 77 };
+	struct guard_trace t;
+	struct run_out o;
+	struct pkt p;
+
+	frame(&p, &fs, stream + from, to - from);
+	trace_reset(s, s->skel);
+	run(s->skel, hook, p.buf, p.len, &o);
+	trace_read(s, s->skel, &t);
+	if (o.ret != expected_retval(hook, t.counter))
+		fail_msg("stream %u: bytes %zu..%zu returned %d for %s", sport, from, to, o.ret,
+			 counter_name(t.counter));
+	return t.counter;
+}
+
+/*
+ * Random streams of 1 to 6 queries (blocked or not, with or without EDNS) cut at random
+ * places into up to 6 segments (at most DNS_TCP_MSGS_MAX queries starting in any), some
+ * segments sent twice, through XDP and TC: each segment's verdict against a model written
+ * here. A query is judged in the segment holding its first byte after the length prefix: on
+ * the bytes there (its question complete: by its name; its header cut: pass_dns_malformed;
+ * its question cut: pass_name_truncated); the first blocked query resets (the stream ends);
+ * else the last unexamined query names the verdict, else pass_nomatch. A segment sent again
+ * passes (pass_nomatch) once the stream is followed (a segment has ended inside a query or a
+ * prefix), and is judged as the first time before.
+ */
+static void test_dns_tcp_random(void **state)
+{
+	static const char *const names[] = { "a.example.org", "x.evil.test", "www.example.com",
+					     "evil.test" };
+	struct nstate *s = *state;
+	__u64 rng = 0x6477733a74637021ull;
+	unsigned int streams = 0, segs = 0, resets = 0, unexamined = 0, again = 0, st;
+
+	for (st = 0; st < 300; st++) {
+		size_t bs[6], q[6], e[6], cut[8], total = 0, a, b, m;
+		bool blocked[6], followed = false;
+		enum hook hook = st & 1 ? HOOK_TC : HOOK_XDP;
+		int fam = st & 2 ? 6 : 4, k, nseg, i, j, tries;
+		__u16 sport = (__u16)(20000 + st);
+		__u8 buf[2048];
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		k = 1 + (int)((rng >> 33) % 6);
+		for (i = 0; i < k; i++) {
+			int which = (int)((rng >> (13 + i * 3)) & 3);
+			bool edns = (rng >> (40 + i)) & 1;
+			size_t at = add_dns_msg(buf, &total, sizeof(buf), names[which], edns);
+
+			bs[i] = at + 2;
+			/* header, QNAME (one length byte a label, the root), QTYPE and QCLASS */
+			q[i] = bs[i] + 12 + strlen(names[which]) + 2 + 4;
+			e[i] = total;
+			blocked[i] = which & 1;
+		}
+		/* cut points, at most DNS_TCP_MSGS_MAX query starts a segment */
+		for (tries = 0; tries < 20; tries++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			nseg = 1 + (int)((rng >> 33) % 6);
+			cut[0] = 0;
+			for (j = 1; j < nseg; j++)
+				cut[j] = 1 + (size_t)((rng >> (j * 7)) % (total - 1));
+			cut[nseg] = total;
+			/* sort, drop repeats */
+			for (i = 1; i < nseg; i++)
+				for (j = i + 1; j < nseg; j++)
+					if (cut[j] < cut[i]) {
+						m = cut[i];
+						cut[i] = cut[j];
+						cut[j] = m;
+					}
+			for (i = 1, j = 1; i <= nseg; i++)
+				if (cut[i] != cut[j - 1])
+					cut[j++] = cut[i];
+			nseg = j - 1;
+			for (j = 0; j < nseg; j++) {
+				int starts = 0;
+
+				for (i = 0; i < k; i++)
+					starts += bs[i] >= cut[j] && bs[i] < cut[j + 1];
+				if (starts > DNS_TCP_MSGS_MAX)
+					break;
+			}
+			if (j == nseg)
+				break;
+		}
+		if (tries == 20)
+			continue;
+		streams++;
+		for (j = 0; j < nseg; j++) {
+			__u32 want = GC_PASS_NOMATCH, got;
+			int sends = ((rng >> (50 + j)) & 3) == 0 ? 2 : 1, r;
+
+			a = cut[j];
+			b = cut[j + 1];
+			for (i = 0; i < k; i++) {
+				if (bs[i] < a || bs[i] >= b)
+					continue;
+				if (q[i] <= b && blocked[i]) {
+					want = GC_RESET_DNS_TCP;
+					break;
+				}
+				if (q[i] > b)
+					want = b - bs[i] < 12 + 1 ? GC_PASS_DNS_MALFORMED :
+								    GC_PASS_NAME_TRUNCATED;
+			}
+			for (r = 0; r < sends; r++) {
+				__u32 w = r == 1 && followed ? GC_PASS_NOMATCH : want;
+
+				got = stream_verdict(s, hook, fam, sport, buf, a, b);
+				segs++;
+				again += r;
+				if (got != w)
+					fail_msg(
+						"stream %u (%d queries, %s, v%d): bytes %zu..%zu of %zu "
+						"(send %d) counted %s, expected %s",
+						st, k, hook == HOOK_XDP ? "xdp" : "tc", fam, a, b,
+						total, r + 1, counter_name(got), counter_name(w));
+				if (w == GC_RESET_DNS_TCP)
+					break;
+				/* a segment ending inside a query or its prefix: followed from then on */
+				for (i = 0; i < k; i++)
+					if (b > bs[i] - 2 && b < e[i])
+						followed = true;
+			}
+			if (want == GC_RESET_DNS_TCP) {
+				resets++;
+				break;
+			}
+			unexamined += want != GC_PASS_NOMATCH;
+		}
+	}
+	print_message("# %u streams, %u segments (%u sent again): %u resets, %u unexamined\n",
+		      streams, segs, again, resets, unexamined);
+	assert_true(streams > 250 && resets > 50 && unexamined > 20 && again > 50);
+}
+
 /* --- differential: kernel decisions against the host's lookup, random names --- */
 
 static void test_differential(void **state)
@@ -1830,12 +1977,13 @@ static void test_verifier_budget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_coverage),     cmocka_unit_test(test_verifier_budget),
-		cmocka_unit_test(test_fixtures_xdp), cmocka_unit_test(test_fixtures_tc),
-		cmocka_unit_test(test_dns_answers),  cmocka_unit_test(test_tcp_resets),
-		cmocka_unit_test(test_split_hello),  cmocka_unit_test(test_dns_tcp_stream),
-		cmocka_unit_test(test_differential), cmocka_unit_test(test_no_exact_entry),
-		cmocka_unit_test(test_tld_entry),    cmocka_unit_test(test_unexamined_block),
+		cmocka_unit_test(test_coverage),	 cmocka_unit_test(test_verifier_budget),
+		cmocka_unit_test(test_fixtures_xdp),	 cmocka_unit_test(test_fixtures_tc),
+		cmocka_unit_test(test_dns_answers),	 cmocka_unit_test(test_tcp_resets),
+		cmocka_unit_test(test_split_hello),	 cmocka_unit_test(test_dns_tcp_stream),
+		cmocka_unit_test(test_dns_tcp_random),	 cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_no_exact_entry),	 cmocka_unit_test(test_tld_entry),
+		cmocka_unit_test(test_unexamined_block),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
