@@ -71,6 +71,8 @@
 	X(PASS_TLS_UNSUPPORTED, "pass_tls_unsupported",                                            \
 	  "a TLS ClientHello the guard does not follow: more than 64 fields and TLS record "       \
 	  "headers before the SNI, a name cut by more than 8 records, or a segment over 16 KB")    \
+	X(PASS_HTTP_UNSUPPORTED, "pass_http_unsupported",                                          \
+	  "an HTTP request the guard does not read: pipelined behind another in one segment")      \
 	X(PASS_TLS_PENDING, "pass_tls_pending",                                                    \
 	  "a segment of a split TLS ClientHello that does not complete the SNI yet")               \
 	X(PASS_TLS_UNORDERED, "pass_tls_unordered",                                                \

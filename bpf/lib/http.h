@@ -21,6 +21,9 @@
  *   whitespace before the value). The host ends at the first of CR LF SP HT : / ? # or the
  *   end of the value.
  *
+ *   __u32 http_next(data, end, &host)
+ *     After http_host() found host: the offset of a request pipelined behind the first in the
+ *     same bytes (where the first's header block ends, if a method starts there), or 0.
  * Both sides run the same two steps on a copy of the payload's first bytes (at most
  * HTTP_COPY_MAX) followed by HTTP_PAD zero bytes: http_scan() (method, target, the Host line),
  * then http_value() (the host's end). The kernel copies into its per-CPU scratch buffer; a
@@ -217,7 +220,92 @@ PARSE_FN int http_value(const __u8 *buf, __u32 n, const struct http_req *rq, str
 	return len ? 0 : HTTP_NO_HOST;
 }
 
+/*
+ * The end of a header block in buf (as for http_scan: n bytes, then the zero padding),
+ * searched from offset from inside it: the offset just past its first empty line ("\n\n" or
+ * "\n\r\n"), or 0 when the copy ends first. Four overlapping words a step (at o, o+6, o+12,
+ * o+18: every 3-byte window starting in o..o+23 lies whole in one of them) and one test, so
+ * the verifier walks few steps; then the step's words are searched again for the first. The
+ * padding holds no LF and no CR.
+ */
+#define HTTP_END_STEP 24
+#define HTTP_END_STEPS (HTTP_COPY_MAX / HTTP_END_STEP + 2)
+
+/* 0x80 at each byte of w that starts an empty line's end: LF LF, or LF CR LF. */
+static inline __u64 http_blank(__u64 w, __u64 *lf_lf)
+{
+	__u64 lf = name_bytes_eq(w, '\n'), cr = name_bytes_eq(w, '\r');
+
+	*lf_lf = lf & (lf >> 8);
+	return *lf_lf | (lf & (cr >> 8) & (lf >> 16));
+}
+
+PARSE_FN __u32 http_headers_end(const __u8 *buf, __u32 n, __u32 from)
+{
+	__u32 i, k, o = 0, at;
+	__u64 m, m2, any;
+
+	/* the step whose words hold the first empty line: one test a step */
+	for (i = 0; i < HTTP_END_STEPS; i++) {
+		o = from + i * HTTP_END_STEP;
+		if (o >= n)
+			return 0;
+		at = o & HTTP_OFF_MASK;
+		any = http_blank(name_load64(buf + at), &m2) |
+		      http_blank(name_load64(buf + at + 6), &m2) |
+		      http_blank(name_load64(buf + at + 12), &m2) |
+		      http_blank(name_load64(buf + at + 18), &m2);
+		if (any)
+			break;
+	}
+	if (i == HTTP_END_STEPS)
+		return 0;
+	/* then which word, and where in it (the lowest LF LF or LF CR LF) */
+	at = NAME_LAUNDER(o);
+	NAME_CLAMP(at, HTTP_OFF_MASK);
+	for (k = 0; k < 4; k++) {
+		m = http_blank(name_load64(buf + at + k * 6), &m2);
+		if (m) {
+			__u32 j = name_first_byte(m);
+
+			return at + k * 6 + j + ((m2 >> (j * 8)) & 0x80 ? 2 : 3);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The offset in buf (as for http_headers_end) of a request pipelined behind the one whose
+ * host ends at from: where its header block ends, if 8 bytes there start with a method; 0
+ * otherwise (none, a body, or fewer than 8 bytes of it in the copy).
+ */
+PARSE_FN __u32 http_next_request(const __u8 *buf, __u32 n, __u32 from)
+{
+	__u32 next = http_headers_end(buf, n, from);
+
+	if (!next || next + 8 > n)
+		return 0;
+	NAME_CLAMP(next, HTTP_OFF_MASK);
+	return http_method_len(name_load64(buf + next)) ? next : 0;
+}
+
 #ifndef __BPF__
+/*
+ * Host API: the offset in data..end of a request pipelined behind the first one, whose host
+ * h is (http_host), in the first HTTP_COPY_MAX bytes; 0 when there is none.
+ */
+static inline __u32 http_next(const void *data, const void *end, const struct http_host *h)
+{
+	__u8 buf[HTTP_BUF_LEN];
+	size_t n = (size_t)((const __u8 *)end - (const __u8 *)data);
+
+	if (n > HTTP_COPY_MAX)
+		n = HTTP_COPY_MAX;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, data, n);
+	return http_next_request(buf, (__u32)n, h->off + h->len);
+}
+
 /* Host API: see the top of the file. */
 static inline int http_host(const void *data, const void *end, struct http_host *h)
 {

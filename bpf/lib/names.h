@@ -199,6 +199,18 @@ __noinline int guard_http_host(struct name_scratch *sc, __u32 n)
 }
 
 /*
+ * After guard_http_host(): the offset in sc->http (n bytes) of a request pipelined behind the
+ * one whose host it found (http_next_request), or 0.
+ */
+__noinline int guard_http_next(struct name_scratch *sc, __u32 n)
+{
+	if (!sc || n > HTTP_COPY_MAX)
+		return 0;
+	return (int)http_next_request(sc->http, n,
+				      NAME_LAUNDER(sc->host.off) + NAME_LAUNDER(sc->host.len));
+}
+
+/*
  * The ClientHello walk of one segment at offset off (tls_walk_len), per program type; with
  * NAMES_TLS_RESUME or'ed into seglen, on in the same segment after TLS_PART (tls_walk_resume).
  */
@@ -325,19 +337,20 @@ _Static_assert(GC_PASS_NAME_TRUNCATED == GC_PASS_NAME_TOO_LONG + 1 &&
 		       GC_PASS_NAME_MALFORMED == GC_PASS_NAME_TOO_LONG + 2 &&
 		       GC_PASS_DNS_MALFORMED == GC_PASS_NAME_TOO_LONG + 3 &&
 		       GC_PASS_TLS_MALFORMED == GC_PASS_NAME_TOO_LONG + 4 &&
-		       GC_PASS_TLS_UNSUPPORTED == GC_PASS_NAME_TOO_LONG + 5,
+		       GC_PASS_TLS_UNSUPPORTED == GC_PASS_NAME_TOO_LONG + 5 &&
+		       GC_PASS_HTTP_UNSUPPORTED == GC_PASS_NAME_TOO_LONG + 6,
 	       "the unexamined reasons are consecutive");
 
-/* A name the guard cannot examine: PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED. */
+/* A name the guard cannot examine: PASS_NAME_TOO_LONG .. PASS_HTTP_UNSUPPORTED. */
 static __always_inline int names_unexamined(__u32 counter)
 {
-	return counter - GC_PASS_NAME_TOO_LONG <= GC_PASS_TLS_UNSUPPORTED - GC_PASS_NAME_TOO_LONG;
+	return counter - GC_PASS_NAME_TOO_LONG <= GC_PASS_HTTP_UNSUPPORTED - GC_PASS_NAME_TOO_LONG;
 }
 
 /*
  * A packet that passes by counter: the verdict, or -1 for the IP decision (PASS_NOMATCH). A
- * name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED: too long, cut,
- * malformed, a ClientHello in too many records) is blocked instead when [guard] unexamined =
+ * name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_HTTP_UNSUPPORTED: too long, cut,
+ * malformed, a ClientHello in too many records, an HTTP request pipelined behind another) is blocked instead when [guard] unexamined =
  * block (cfg_block_unexamined): a TCP segment as tcp_action says, a DNS query over UDP dropped
  * (a question the guard could not read cannot be answered).
  */
@@ -948,6 +961,9 @@ static __always_inline int names_http(struct pkt_ctx *pc, struct name_scratch *s
 	if (ret != 0)
 		return -1;
 	c = names_text(pc, &sc->nb, sc->host.len);
+	/* a request pipelined behind this one in the segment is not read: a name unexamined */
+	if (c != NAME_BLOCK && guard_http_next(sc, n) > 0)
+		c = GC_PASS_HTTP_UNSUPPORTED;
 	if (c != NAME_BLOCK)
 		return names_pass(pc, k, c);
 	return names_tcp_block(pc, k, GC_DROP_HTTP, GC_RESET_HTTP);

@@ -5,9 +5,9 @@
  * off, an exact-only entry, names at the length limits).
  *   - fixtures: DNS queries (UDP and TCP, v4 and v6, types, 0x20 case, label boundaries,
  *     127 labels, 253 characters, too long, malformed, truncated), TLS ClientHellos (SNI
- *     position, ECH, no SNI, malformed), HTTP requests (Host with a port, absolute-form),
- *     through XDP and TC ingress, asserting the return code, every counter delta, the list
- *     hits and the trace (the domain leaf against the host's domtable_lookup());
+ *     position, ECH, no SNI, malformed), HTTP requests (Host with a port, absolute-form,
+ *     pipelined), through XDP and TC ingress, asserting the return code, every counter delta,
+ *     the list hits and the trace (the domain leaf against the host's domtable_lookup());
  *   - the answers byte for byte, read by a parser written in the test (tests/bpf/l7gen.h), every
  *     checksum recomputed independently: NXDOMAIN, REFUSED, sinkhole A/AAAA, NODATA, with and
  *     without EDNS (OPT + EDE 15), v4 and v6, VLAN; TCP resets for SNI, Host, DNS over TCP;
@@ -384,6 +384,41 @@ static size_t c_http_literal(__u8 *buf, size_t cap, const struct pspec *f)
 	return (size_t)snprintf((char *)buf, cap, "GET / HTTP/1.1\r\nHost: [2001:db8::1]\r\n\r\n");
 }
 
+/* Two requests in one segment (HTTP/1.1 pipelining): an unlisted host, then f->name. */
+static size_t c_http_pipelined(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	return (size_t)snprintf((char *)buf, cap,
+				"GET / HTTP/1.1\r\nHost: www.example.com\r\nAccept: */*\r\n\r\n"
+				"GET /x HTTP/1.1\r\nHost: %s\r\n\r\n",
+				f->name);
+}
+
+/* The same with bare LF line ends (HTTP/1.0 clients may send them). */
+static size_t c_http_pipelined_lf(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	return (size_t)snprintf(
+		(char *)buf, cap,
+		"GET / HTTP/1.0\nHost: a.example.org\n\nHEAD /x HTTP/1.0\nHost: %s\n\n", f->name);
+}
+
+/* f->name first, an unlisted host pipelined behind it. */
+static size_t c_http_blocked_first(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	return (size_t)snprintf((char *)buf, cap,
+				"GET / HTTP/1.1\r\nHost: %s\r\n\r\n"
+				"GET /x HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+				f->name);
+}
+
+/* A POST to an unlisted host whose body reads as a request for f->name: a body is not read. */
+static size_t c_http_body(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	return (size_t)snprintf((char *)buf, cap,
+				"POST / HTTP/1.1\r\nHost: www.example.com\r\nContent-Length: 33\r\n"
+				"\r\nxGET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+				f->name);
+}
+
 static size_t c_tls_appdata(__u8 *buf, size_t cap, const struct pspec *f)
 {
 	size_t i;
@@ -546,6 +581,21 @@ static const struct nfix fixtures[] = {
 	{ "http host cut by the frame", { .l4 = TCP, .dport = 80 },
 	  { .kind = P_HTTP, .name = "www.evil.test", .cut = 48 },
 	  PASS_N(PASS_NAME_TRUNCATED, 0) },
+	/* a request pipelined behind the first is not read: unexamined, whatever it names */
+	{ "http pipelined, the 2nd blocked", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "www.evil.test", .custom = c_http_pipelined },
+	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
+	{ "http pipelined, bare LF lines", { .fam = 6, .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "Evil.Test", .custom = c_http_pipelined_lf },
+	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
+	{ "http pipelined, the 2nd unlisted", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "www.example.org", .custom = c_http_pipelined },
+	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
+	{ "http pipelined behind a blocked host", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "www.evil.test", .custom = c_http_blocked_first },
+	  GC_RESET_HTTP, L_MALWARE, 0 },
+	{ "http with a body: not looked past", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "www.evil.test", .custom = c_http_body }, NOMATCH },
 };
 /* clang-format on */
 
@@ -1847,7 +1897,7 @@ static void test_tld_entry(void **state)
 
 /*
  * [guard] unexamined = block: every fixture again, through a program loaded with the knob.
- * A name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_TLS_UNSUPPORTED) is blocked,
+ * A name the guard cannot examine (PASS_NAME_TOO_LONG .. PASS_HTTP_UNSUPPORTED) is blocked,
  * a TCP segment reset (tcp_action = reset) or dropped (drop), a DNS query over UDP dropped;
  * every other verdict, reordered split hellos (PASS_TLS_UNORDERED) among them, is unchanged.
  */
@@ -1892,7 +1942,7 @@ static void unexamined_run(struct nstate *s, int tcp_action)
 	for (i = 0; i < ARRAY_SIZE(fixtures); i++) {
 		struct nfix f = fixtures[i];
 
-		if (f.counter >= GC_PASS_NAME_TOO_LONG && f.counter <= GC_PASS_TLS_UNSUPPORTED) {
+		if (f.counter >= GC_PASS_NAME_TOO_LONG && f.counter <= GC_PASS_HTTP_UNSUPPORTED) {
 			bool tcp = f.pl.kind != P_DNS || f.fs.l4 == TCP;
 
 			f.counter = tcp && tcp_action == TCP_ACT_RESET ? GC_RESET_UNEXAMINED :

@@ -359,14 +359,16 @@ tcp_segs_out() {
 		else print $f["OutSegs"] + $f["RetransSegs"] }' /proc/net/snmp
 }
 
-# http_server_start NS PORT: a Python http.server on every address of NS (dual stack), serving
-# a file named `probe` whose content is "bpfguard-e2e <PORT>". Waits (bounded) until it answers.
+# http_server_start NS PORT [PROTOCOL]: a Python http.server on every address of NS (dual
+# stack), serving a file named `probe` whose content is "bpfguard-e2e <PORT>"; PROTOCOL
+# HTTP/1.1 keeps connections open (pipelined requests are answered), the default HTTP/1.0
+# closes each after one response. Waits (bounded) until it answers.
 http_server_start() {
-	local ns=$1 port=$2 dir i
+	local ns=$1 port=$2 proto=${3:-HTTP/1.0} dir i
 	dir="$E2E_TMP/www-$port"
 	mkdir -p "$dir" && printf 'bpfguard-e2e %s\n' "$port" >"$dir/probe" || return 1
 	bg_in_ns "$ns" "$E2E_TMP/http-$port.log" "$PY" -m http.server --bind :: \
-		--directory "$dir" "$port"
+		--protocol "$proto" --directory "$dir" "$port"
 	HTTP_PID=$BG_PID
 	for ((i = 0; i < 50; i++)); do
 		if in_ns "$ns" curl -s --max-time 1 -o /dev/null "http://[::1]:$port/probe"; then

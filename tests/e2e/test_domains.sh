@@ -12,6 +12,9 @@
 #     under an allow entry inside a blocked subtree) resolves. dig +tcp gets a reset at once;
 #     so does a blocked query pipelined after an allowed one in one TCP segment, or sent after
 #     its length prefix in a segment of its own (tests/tools/dns_tcp_client.py).
+#   - HTTP/1.1 requests pipelined in one segment (tests/tools/http_pipeline_client.py): a
+#     blocked first one is reset; two allowed ones are both answered, the second counted
+#     unexamined (pass_http_unsupported).
 #   - curl and openssl s_client: a blocked SNI fails at once with a reset (curl exit 35, under
 #     1 s), v4 and v6; an allowed one completes. The same with the server announcing an MSS of
 #     100, so that the client's real ClientHello spans several segments, and with s_client
@@ -56,6 +59,8 @@ make_cert "$D" || bail "openssl makes a self-signed certificate"
 tls_server_start "$S" 443 "$D" || bail "openssl s_server (port 443) in the server namespace"
 tls_server_start "$S" 4443 "$D" || bail "openssl s_server (port 4443) in the server namespace"
 http_server_start "$S" 8080 || bail "python http.server in the server namespace"
+http_server_start "$S" 8081 HTTP/1.1 ||
+	bail "python http.server (HTTP/1.1: pipelined requests answered) in the server namespace"
 # dnsmasq answers for the blocked names too: an NXDOMAIN can only come from the guard.
 DNSLOG="$D/dnsmasq.log"
 dnsmasq_start "$S" "$DNSLOG" --listen-address=203.0.113.10 --listen-address=2001:db8:3::10 \
@@ -130,6 +135,15 @@ dns_tcp() {
 	local label=$1 want=$2 out
 	shift 2
 	out=$(in_ns "$C" timeout 10 "$PY" "$E2E_ROOT/tests/tools/dns_tcp_client.py" "$@" 2>&1)
+	assert_eq "$want" "$out" "$label"
+}
+
+# pipe_http LABEL WANT ARGS...: tests/tools/http_pipeline_client.py ARGS in the client prints
+# WANT.
+pipe_http() {
+	local label=$1 want=$2 out
+	shift 2
+	out=$(in_ns "$C" timeout 10 "$PY" "$E2E_ROOT/tests/tools/http_pipeline_client.py" "$@" 2>&1)
 	assert_eq "$want" "$out" "$label"
 }
 
@@ -413,6 +427,18 @@ names_mode() {
 	s1=$(snap)
 	assert_deltas "$m: counters: 2 DNS/TCP resets, 2 streams followed past a prefix" "$s0" \
 		"$s1" reset_dns_tcp=2 note_dns_tcp_followed=2
+
+	# HTTP/1.1 requests pipelined in one segment: the first is judged (blocked: reset); one
+	# behind it is not read, and counted (pass_http_unsupported; reset with unexamined = block)
+	s0=$(snap)
+	pipe_http "$m: HTTP, 2 requests in one segment, the 1st blocked: reset" reset \
+		203.0.113.20 8081 "pipe-$t.blocked.test" "pipe-$t.allowed.test"
+	pipe_http "$m: HTTP, 2 allowed requests in one segment: both answered" "responses 2" \
+		2001:db8:3::20 8081 "pipe1-$t.allowed.test" "pipe2-$t.ok.blocked.test"
+	sleep 0.2
+	s1=$(snap)
+	assert_deltas "$m: counters: 1 HTTP reset, 1 pipelined request unexamined" "$s0" "$s1" \
+		reset_http=1 pass_http_unsupported=1
 
 	# The client's ClientHello over several segments.
 	if low_mss on; then

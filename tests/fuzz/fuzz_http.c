@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the HTTP request parser (bpf/lib/http.h): any bytes as a segment's
  * payload. Beyond the sanitizers: a host found lies inside the payload, is 1..254 bytes, holds
- * no byte that ends a host, and follows a method; the results are among the documented ones.
+ * no byte that ends a host, and follows a method; a request pipelined behind it starts after
+ * an empty line with a method; the results are among the documented ones.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < h.len; i++)
 			if (http_host_stops(in[h.off + i]) & 0x80)
 				abort();
+		/* a pipelined request: after an empty line past the host, a method's 8 bytes */
+		i = http_next(in, in + size, &h);
+		if (i && (i < h.off + h.len + 2 || i + 8 > size || i + 8 > HTTP_COPY_MAX ||
+			  in[i - 1] != '\n' ||
+			  !(in[i - 2] == '\n' || (in[i - 2] == '\r' && in[i - 3] == '\n')) ||
+			  !http_method_len(name_load64(in + i))))
+			abort();
 		ret = http_host_name(in, in + size, &nb);
 		if (ret != 0 && ret != -(int)GC_PASS_NAME_MALFORMED &&
 		    ret != -(int)GC_PASS_NAME_TOO_LONG)

@@ -93,6 +93,9 @@ put("fuzz_http", "absolute_form",
     b"GET http://Ads.Example.com:8080/x?y HTTP/1.1\r\nHost: other.example\r\n\r\n")
 put("fuzz_http", "post_host_late",
     b"POST /f HTTP/1.0\r\nContent-Length: 3\r\nX-A: b\r\nhost:\texample.org:80 \r\n\r\nabc")
+put("fuzz_http", "pipelined",
+    b"GET / HTTP/1.1\r\nHost: a.example\r\nAccept: */*\r\n\r\n"
+    b"HEAD /x HTTP/1.1\r\nHost: b.example\n\nGET / HTTP/1.1\r\n")
 
 put("fuzz_domain", "lookup", b"\0www.Ads.Example.COM.")
 put("fuzz_domain", "table", b"\x01" + b"\x10 example.com\n\x12 ok.example.com\n"

@@ -171,6 +171,91 @@ static void test_truncation(void **state)
 	print_message("# %zu cuts\n", cuts);
 }
 
+/*
+ * A request pipelined behind the first (http_next): found after CRLF and bare LF header
+ * blocks, after an absolute-form first request, after a long header block (the search's
+ * steps); not after a body, nor when the header block does not end in the bytes, nor when
+ * fewer than 8 bytes or no method follow; and every cut of each finds the second request
+ * exactly when its method's 8 bytes are in.
+ */
+static void test_pipelined(void **state)
+{
+	static const struct {
+		const char *desc, *first, *second;
+		bool found; /* the second is found (at the first's length) */
+		const char *second_host;
+	} cases[] = {
+		{ "crlf", "GET / HTTP/1.1\r\nHost: a.example\r\nAccept: */*\r\n\r\n",
+		  "GET /x HTTP/1.1\r\nHost: b.example\r\n\r\n", true, "b.example" },
+		{ "bare lf", "GET / HTTP/1.0\nHost: a.example\n\n",
+		  "HEAD /x HTTP/1.0\nHost: b.example\n\n", true, "b.example" },
+		{ "absolute-form first", "GET http://a.example/ HTTP/1.1\r\n\r\n",
+		  "DELETE /x HTTP/1.1\r\nHost: b.example\r\n\r\n", true, "b.example" },
+		{ "a body follows",
+		  "POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 5\r\n\r\nhello",
+		  "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n", false, NULL },
+		{ "headers not ended", "GET / HTTP/1.1\r\nHost: a.example\r\nAccept: */*\r\n", "",
+		  false, NULL },
+		{ "7 bytes after", "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", "GET / H", false,
+		  NULL },
+		{ "not a method", "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", "get / HTTP/1.1\r\n",
+		  false, NULL },
+	};
+	char req[1600], first[1400];
+	size_t i, cut, c;
+
+	(void)state;
+	for (i = 0; i <= ARRAY_SIZE(cases); i++) {
+		const char *f, *second, *host, *desc;
+		size_t len, at;
+		struct http_host h, h2;
+		bool found;
+		__u32 next;
+
+		if (i < ARRAY_SIZE(cases)) {
+			f = cases[i].first;
+			second = cases[i].second;
+			found = cases[i].found;
+			host = cases[i].second_host;
+			desc = cases[i].desc;
+		} else {
+			/* a header block of ~1 KB: the search goes through many steps */
+			at = (size_t)snprintf(first, sizeof(first),
+					      "GET / HTTP/1.1\r\nHost: a.example\r\n");
+			for (c = 0; c < 40; c++)
+				at += (size_t)snprintf(first + at, sizeof(first) - at,
+						       "X-Header-%02zu: %s\r\n", c,
+						       "value value value");
+			snprintf(first + at, sizeof(first) - at, "\r\n");
+			f = first;
+			second = "PUT /y HTTP/1.1\r\nHost: long.example\r\n\r\n";
+			found = true;
+			host = "long.example";
+			desc = "long headers";
+		}
+		at = strlen(f);
+		len = (size_t)snprintf(req, sizeof(req), "%s%s", f, second);
+		assert_true(len < HTTP_COPY_MAX);
+		assert_int_equal(http_host(req, req + len, &h), 0);
+		next = http_next(req, req + len, &h);
+		if (next != (found ? at : 0))
+			fail_msg("%s: next request at %u, expected %zu", desc, next,
+				 found ? at : 0);
+		if (!next)
+			continue;
+		assert_int_equal(http_host(req + next, req + len, &h2), 0);
+		assert_int_equal(h2.len, strlen(host));
+		assert_memory_equal(req + next + h2.off, host, h2.len);
+		for (cut = h.off + h.len + 1; cut <= len; cut++) {
+			__u32 want = cut >= next + 8 ? next : 0;
+
+			if (http_next(req, req + cut, &h) != want)
+				fail_msg("%s cut at %zu: next %u, expected %u", desc, cut,
+					 http_next(req, req + cut, &h), want);
+		}
+	}
+}
+
 /* Limits: a host of 254 (with a trailing dot) is read, 255 is too long; the scan window. */
 static void test_limits(void **state)
 {
@@ -383,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_host_stops),
 		cmocka_unit_test(test_mutations_against_ref),
 	};
