@@ -208,6 +208,7 @@ struct pspec {
 	const char *name; /* the qname, SNI, Host */
 	__u16 qtype; /* DNS, 0: A */
 	payload_fn custom; /* instead of kind's default payload: writes it, returns its length */
+	const char *pre, *post; /* P_HTTP: the payload is pre, the name, post (when pre is set) */
 	size_t cut; /* > 0: the frame ends this many bytes early */
 };
 
@@ -249,6 +250,9 @@ static size_t payload_of(const struct pspec *f, __u8 *buf, size_t cap)
 		return l7_hello(buf, cap, &h, &sni_off);
 	}
 	case P_HTTP:
+		if (f->pre)
+			return (size_t)snprintf((char *)buf, cap, "%s%s%s", f->pre, f->name,
+						f->post);
 		return (size_t)snprintf(
 			(char *)buf, cap,
 			"GET /index.html HTTP/1.1\r\nHost: %s\r\nUser-Agent: t/1\r\n"
@@ -384,40 +388,19 @@ static size_t c_http_literal(__u8 *buf, size_t cap, const struct pspec *f)
 	return (size_t)snprintf((char *)buf, cap, "GET / HTTP/1.1\r\nHost: [2001:db8::1]\r\n\r\n");
 }
 
-/* Two requests in one segment (HTTP/1.1 pipelining): an unlisted host, then f->name. */
-static size_t c_http_pipelined(__u8 *buf, size_t cap, const struct pspec *f)
-{
-	return (size_t)snprintf((char *)buf, cap,
-				"GET / HTTP/1.1\r\nHost: www.example.com\r\nAccept: */*\r\n\r\n"
-				"GET /x HTTP/1.1\r\nHost: %s\r\n\r\n",
-				f->name);
-}
-
-/* The same with bare LF line ends (HTTP/1.0 clients may send them). */
-static size_t c_http_pipelined_lf(__u8 *buf, size_t cap, const struct pspec *f)
-{
-	return (size_t)snprintf(
-		(char *)buf, cap,
-		"GET / HTTP/1.0\nHost: a.example.org\n\nHEAD /x HTTP/1.0\nHost: %s\n\n", f->name);
-}
-
-/* f->name first, an unlisted host pipelined behind it. */
-static size_t c_http_blocked_first(__u8 *buf, size_t cap, const struct pspec *f)
-{
-	return (size_t)snprintf((char *)buf, cap,
-				"GET / HTTP/1.1\r\nHost: %s\r\n\r\n"
-				"GET /x HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
-				f->name);
-}
-
-/* A POST to an unlisted host whose body reads as a request for f->name: a body is not read. */
-static size_t c_http_body(__u8 *buf, size_t cap, const struct pspec *f)
-{
-	return (size_t)snprintf((char *)buf, cap,
-				"POST / HTTP/1.1\r\nHost: www.example.com\r\nContent-Length: 33\r\n"
-				"\r\nxGET / HTTP/1.1\r\nHost: %s\r\n\r\n",
-				f->name);
-}
+/*
+ * HTTP/1.1 pipelining, as pre NAME post (struct pspec): an unlisted host's request, then one
+ * for the name; the same with bare LF line ends (HTTP/1.0 clients may send them); the name's
+ * request first, then an unlisted one; a POST whose 33-byte body reads as a request for the
+ * name (a body is not read).
+ */
+#define HTTP_END "\r\n\r\n"
+#define HTTP_REQ_PRE "GET / HTTP/1.1\r\nHost: "
+#define HTTP_PIPE_PRE "GET / HTTP/1.1\r\nHost: www.example.com\r\nAccept: */*\r\n\r\n" HTTP_REQ_PRE
+#define HTTP_PIPE_LF_PRE "GET / HTTP/1.0\nHost: a.example.org\n\nHEAD /x HTTP/1.0\nHost: "
+#define HTTP_PIPE_POST "\r\n\r\nGET /x HTTP/1.1\r\nHost: www.example.com\r\n\r\n"
+#define HTTP_BODY_PRE \
+	"POST / HTTP/1.1\r\nHost: www.example.com\r\nContent-Length: 33\r\n\r\nx" HTTP_REQ_PRE
 
 static size_t c_tls_appdata(__u8 *buf, size_t cap, const struct pspec *f)
 {
@@ -583,19 +566,20 @@ static const struct nfix fixtures[] = {
 	  PASS_N(PASS_NAME_TRUNCATED, 0) },
 	/* a request pipelined behind the first is not read: unexamined, whatever it names */
 	{ "http pipelined, the 2nd blocked", { .l4 = TCP, .dport = 80 },
-	  { .kind = P_HTTP, .name = "www.evil.test", .custom = c_http_pipelined },
+	  { .kind = P_HTTP, .name = "www.evil.test", .pre = HTTP_PIPE_PRE, .post = HTTP_END },
 	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
 	{ "http pipelined, bare LF lines", { .fam = 6, .l4 = TCP, .dport = 80 },
-	  { .kind = P_HTTP, .name = "Evil.Test", .custom = c_http_pipelined_lf },
+	  { .kind = P_HTTP, .name = "Evil.Test", .pre = HTTP_PIPE_LF_PRE, .post = "\n\n" },
 	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
 	{ "http pipelined, the 2nd unlisted", { .l4 = TCP, .dport = 80 },
-	  { .kind = P_HTTP, .name = "www.example.org", .custom = c_http_pipelined },
+	  { .kind = P_HTTP, .name = "www.example.org", .pre = HTTP_PIPE_PRE, .post = HTTP_END },
 	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
 	{ "http pipelined behind a blocked host", { .l4 = TCP, .dport = 80 },
-	  { .kind = P_HTTP, .name = "www.evil.test", .custom = c_http_blocked_first },
+	  { .kind = P_HTTP, .name = "www.evil.test", .pre = HTTP_REQ_PRE, .post = HTTP_PIPE_POST },
 	  GC_RESET_HTTP, L_MALWARE, 0 },
 	{ "http with a body: not looked past", { .l4 = TCP, .dport = 80 },
-	  { .kind = P_HTTP, .name = "www.evil.test", .custom = c_http_body }, NOMATCH },
+	  { .kind = P_HTTP, .name = "www.evil.test", .pre = HTTP_BODY_PRE, .post = HTTP_END },
+	  NOMATCH },
 };
 /* clang-format on */
 
