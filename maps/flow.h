@@ -40,8 +40,10 @@ struct name_buf {
 	__u16 wire; /* name_from_wire(): the wire length */
 	/* name_from_dotted(): 1 when a label may be empty or over 63 bytes (see there) */
 	__u16 label_check;
+	/* the domain walk's suffix key where a part of it stopped (bpf/lib/domain.h: DOM_MORE) */
+	__u64 walk_key;
 };
-ABI_ASSERT_SIZE(struct name_buf, 320 + 128 + 16);
+ABI_ASSERT_SIZE(struct name_buf, 320 + 128 + 24);
 
 /*
  * The resumable walk of a TLS ClientHello (bpf/lib/tls.h): which field comes next, how many
@@ -213,7 +215,7 @@ struct name_scratch {
 	__u32 dns_act; /* its verdict blocks (or is a name unexamined, to block) */
 	__u32 slot_live; /* the packet's tls_pending slot holds a time to come: sc->key is made */
 };
-ABI_ASSERT_SIZE(struct name_scratch, 464 + 40 + 16 + SAVE_BUF_LEN + 16 + 40 + FLOW_NAME_LEN +
+ABI_ASSERT_SIZE(struct name_scratch, 472 + 40 + 16 + SAVE_BUF_LEN + 16 + 40 + FLOW_NAME_LEN +
 					     HTTP_SCRATCH_LEN + 16 + 104 + 40 + 16 + 24 + 24 + 24);
 
 /*

@@ -75,12 +75,30 @@ static __always_inline struct name_scratch *names_scratch(void)
  * was verified once per state: over a million instructions. The runtime cost is a call.
  */
 
-/* The lookup (bpf/lib/domain.h). Returns 0 (nb->match_*) or -counter. */
-__noinline int guard_dom_lookup(struct name_buf *nb)
+/*
+ * A part of the lookup (bpf/lib/domain.h): levels from .. from + DOM_PART_LEVELS - 1 of the
+ * name in nb. Returns 0 (nb->match_*), DOM_MORE or -counter: see names_dom_lookup().
+ */
+__noinline int guard_dom_lookup(struct name_buf *nb, __u32 from)
 {
 	if (!nb)
 		return NAME_ERR(PASS_NAME_MALFORMED);
-	return dom_lookup(nb);
+	return dom_lookup_part(nb, from);
+}
+
+/*
+ * The lookup of the name in nb, a part at a time (inlined in each caller: no call more than the
+ * walk's own for a name of up to DOM_PART_LEVELS labels). Returns 0 (nb->match_*) or -counter.
+ */
+static __always_inline int names_dom_lookup(struct name_buf *nb)
+{
+	int ret = DOM_MORE;
+	__u32 p;
+
+	for (p = 0; p < DOM_PARTS && ret == DOM_MORE; p++)
+		ret = guard_dom_lookup(nb, p * DOM_PART_LEVELS);
+	/* DOM_PARTS parts reach DH_MAX_LABELS, as deep as nb holds: not expected */
+	return ret == DOM_MORE ? NAME_ERR(PASS_NAME_TOO_LONG) : ret;
 }
 
 /* A DNS question copied into nb (avail bytes): parsed (q), lower case, looked up. */
@@ -93,7 +111,7 @@ __noinline int guard_dns_name(struct name_buf *nb, __u32 avail, struct dns_query
 	ret = dns_question(nb, avail, q);
 	if (ret)
 		return ret;
-	return guard_dom_lookup(nb);
+	return names_dom_lookup(nb);
 }
 
 /* A text name (SNI, Host) of len bytes copied into nb->b[1..]: dots, labels checked, looked up. */
@@ -108,7 +126,7 @@ __noinline int guard_text_name(struct name_buf *nb, __u32 len)
 		ret = name_check_labels(nb);
 	if (ret)
 		return ret;
-	return guard_dom_lookup(nb);
+	return names_dom_lookup(nb);
 }
 
 /* Payload offsets the walks take: far more than any headers (the parse allows < 4 KB). */

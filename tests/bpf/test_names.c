@@ -78,6 +78,8 @@ static char n64label[96]; /* a 64-byte label: SNI only (DNS cannot say it) */
 /* 40 labels, listed: the walk finds a node at every level (past the fast path's 16) */
 static char n40_listed[160];
 static char n41_below[170]; /* one label below it */
+/* its last 32 labels (x8. ... .x37.deep.test), listed exact-only as allowed: past two parts */
+static char n32_exact[120];
 static char n40_beside[160]; /* its 20 top labels, then others: nothing listed */
 
 static const struct {
@@ -89,6 +91,7 @@ static const struct {
 	{ "ads.example.net", L_ADULT, false },
 	{ "q.z", L_ADULT, false },
 	{ n40_listed, L_MALWARE, false },
+	{ n32_exact, L_ALLOW, true },
 	{ "exact.example.org", L_ADULT, true },
 	{ "evil.test", L_MALWARE, false },
 	{ "long.test", L_MALWARE, false },
@@ -138,6 +141,7 @@ static void setup_names(void)
 	strcat(n40_listed, "deep.test");
 	strcat(n40_beside, "deep.test");
 	snprintf(n41_below, sizeof(n41_below), "w.%s", n40_listed);
+	snprintf(n32_exact, sizeof(n32_exact), "%s", strstr(n40_listed, "x8."));
 	memset(n63label, 'm', 63);
 	strcpy(n63label + 63, ".example-adult.com");
 	memset(n64label, 'm', 64);
@@ -1689,7 +1693,13 @@ static void test_dns_tcp_random(void **state)
 
 /* --- differential: kernel decisions against the host's lookup, random names --- */
 
-static void test_differential(void **state)
+/*
+ * A random name into name (cap bytes): 1-6 random labels, the last one half of the time a
+ * listed name or a near miss; or, for deep (a quarter of the names), a few random labels above
+ * a deep name with some of its top labels cut: walks of 20 to 50 levels, which the kernel takes
+ * a part (DOM_PART_LEVELS) at a time, with matches, nodes and exact keys past its parts' ends.
+ */
+static void diff_name(char *name, size_t cap, unsigned int *seed, bool deep)
 {
 	static const char *const labels[] = {
 		"www",	"a",	"ads",	"example",	 "example-adult", "com",   "net",
@@ -1717,15 +1727,51 @@ static void test_differential(void **state)
 		"b.a.far.example",
 		"c.b.a.far.example",
 	};
+	const char *const bases[] = { n40_listed, n41_below, n40_beside, n32_exact };
+	int nl = 1 + rand_r(seed) % 6, j;
+	const char *base = NULL;
+
+	name[0] = 0;
+	if (deep) {
+		base = bases[rand_r(seed) % ARRAY_SIZE(bases)];
+		/* a third of the time, its top labels cut: nodes, no entry */
+		for (j = rand_r(seed) % 3 ? 0 : rand_r(seed) % 12; j > 0; j--)
+			base = strchr(base, '.') + 1;
+		nl = rand_r(seed) % 5;
+	}
+	for (j = 0; j < nl; j++) {
+		const char *l = labels[rand_r(seed) % ARRAY_SIZE(labels)];
+		size_t at = strlen(name);
+
+		if (!deep && j == nl - 1 && rand_r(seed) % 2)
+			l = suffixes[rand_r(seed) % ARRAY_SIZE(suffixes)];
+		snprintf(name + at, cap - at, "%s%s", j ? "." : "", l);
+	}
+	if (base)
+		snprintf(name + strlen(name), cap - strlen(name), "%s%s", nl ? "." : "", base);
+	/* random case: the kernel lower-cases, the host too */
+	for (j = 0; name[j]; j++)
+		if (rand_r(seed) % 3 == 0 && name[j] >= 'a' && name[j] <= 'z')
+			name[j] = (char)(name[j] - 32);
+}
+
+/*
+ * Random names, each in a DNS query, a ClientHello's SNI or an HTTP Host (in turn), through
+ * XDP and TC: the kernel decides as the host's lookup (domtable_lookup()) does.
+ */
+static void test_differential(void **state)
+{
+	static const int kinds[] = { P_DNS, P_TLS, P_HTTP };
+	static const __u32 blocked[] = { GC_ANSWER_DNS_NXDOMAIN, GC_RESET_SNI, GC_RESET_HTTP };
 	struct nstate *s = *state;
 	unsigned int seed = 2024;
-	int i, by[GC_VERDICT_MAX] = { 0 }, mismatches = 0;
+	int i, by[GC_VERDICT_MAX] = { 0 }, mismatches = 0, deep_hits = 0;
 
 	for (i = 0; i < 3000; i++) {
-		char name[300] = "";
-		int nl = 1 + rand_r(&seed) % 6, j;
+		int k = i % 3;
+		char name[300];
 		struct dom_match m;
-		struct pspec f = { .kind = P_DNS, .name = name };
+		struct pspec f = { .kind = kinds[k], .name = name };
 		__u8 payload[PKT_MAX];
 		struct fspec fs = { .sport = (__u16)(20000 + i % 1000) };
 		struct guard_trace t;
@@ -1734,27 +1780,21 @@ static void test_differential(void **state)
 		__u32 want;
 		size_t n;
 
-		for (j = 0; j < nl; j++) {
-			const char *l = labels[rand_r(&seed) % ARRAY_SIZE(labels)];
-			size_t at = strlen(name);
-
-			if (j == nl - 1 && rand_r(&seed) % 2)
-				l = suffixes[rand_r(&seed) % ARRAY_SIZE(suffixes)];
-			snprintf(name + at, sizeof(name) - at, "%s%s", j ? "." : "", l);
+		diff_name(name, sizeof(name), &seed, i % 4 == 3);
+		if (kinds[k] != P_DNS) {
+			fs.l4 = TCP;
+			fs.dport = kinds[k] == P_HTTP ? 80 : 443;
 		}
-		/* random case: the kernel lower-cases, the host too */
-		for (j = 0; name[j]; j++)
-			if (rand_r(&seed) % 3 == 0 && name[j] >= 'a' && name[j] <= 'z')
-				name[j] = (char)(name[j] - 32);
 		assert_int_equal(domtable_lookup(&s->pol->dom, name, &m), 0);
 		if (m.leaf == 0) {
 			want = GC_PASS_NOMATCH;
 		} else {
 			const struct dom_leaf *l = &s->pol->dom.leaves[m.leaf];
 
-			want = l->block_cats & BLOCK_MASK  ? GC_ANSWER_DNS_NXDOMAIN :
+			want = l->block_cats & BLOCK_MASK  ? blocked[k] :
 			       l->flags & DOM_LEAF_F_ALLOW ? GC_PASS_DOMAIN_ALLOW :
 							     GC_PASS_DOMAIN_CATEGORY_OFF;
+			deep_hits += i % 4 == 3;
 		}
 		n = payload_of(&f, payload, sizeof(payload));
 		frame(&p, &fs, payload, n);
@@ -1768,11 +1808,14 @@ static void test_differential(void **state)
 			mismatches++;
 		}
 	}
-	print_message("# nomatch %d answered %d allow %d category-off %d; mismatches %d\n",
-		      by[GC_PASS_NOMATCH], by[GC_ANSWER_DNS_NXDOMAIN], by[GC_PASS_DOMAIN_ALLOW],
-		      by[GC_PASS_DOMAIN_CATEGORY_OFF], mismatches);
+	print_message("# nomatch %d blocked %d/%d/%d (DNS/SNI/Host) allow %d category-off %d; "
+		      "deep names matched %d; mismatches %d\n",
+		      by[GC_PASS_NOMATCH], by[GC_ANSWER_DNS_NXDOMAIN], by[GC_RESET_SNI],
+		      by[GC_RESET_HTTP], by[GC_PASS_DOMAIN_ALLOW], by[GC_PASS_DOMAIN_CATEGORY_OFF],
+		      deep_hits, mismatches);
 	assert_int_equal(mismatches, 0);
 	assert_true(by[GC_PASS_NOMATCH] > 300 && by[GC_ANSWER_DNS_NXDOMAIN] > 100);
+	assert_true(by[GC_RESET_SNI] > 100 && by[GC_RESET_HTTP] > 100 && deep_hits > 100);
 	assert_true(by[GC_PASS_DOMAIN_ALLOW] > 0 && by[GC_PASS_DOMAIN_CATEGORY_OFF] > 0);
 }
 
