@@ -22,8 +22,10 @@
  *   end of the value.
  *
  *   __u32 http_next(data, end, &host)
- *     After http_host() found host: the offset of a request pipelined behind the first in the
- *     same bytes (where the first's header block ends, if a method starts there), or 0.
+ *     After http_host(): the offset of a request pipelined behind the first in the same bytes
+ *     (where the first's header block ends, if a method starts there), or 0. host: what
+ *     http_host() found (the search starts after it), NULL when it found none (HTTP_NO_HOST:
+ *     the search starts at the request's start).
  * Both sides run the same two steps on a copy of the payload's first bytes (at most
  * HTTP_COPY_MAX) followed by HTTP_PAD zero bytes: http_scan() (method, target, the Host line),
  * then http_value() (the host's end). The kernel copies into its per-CPU scratch buffer; a
@@ -292,7 +294,7 @@ PARSE_FN __u32 http_next_request(const __u8 *buf, __u32 n, __u32 from)
 #ifndef __BPF__
 /*
  * Host API: the offset in data..end of a request pipelined behind the first one, whose host
- * h is (http_host), in the first HTTP_COPY_MAX bytes; 0 when there is none.
+ * h is (http_host; NULL: none), in the first HTTP_COPY_MAX bytes; 0 when there is none.
  */
 static inline __u32 http_next(const void *data, const void *end, const struct http_host *h)
 {
@@ -303,7 +305,7 @@ static inline __u32 http_next(const void *data, const void *end, const struct ht
 		n = HTTP_COPY_MAX;
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, data, n);
-	return http_next_request(buf, (__u32)n, h->off + h->len);
+	return http_next_request(buf, (__u32)n, h ? h->off + h->len : 0);
 }
 
 /* Host API: see the top of the file. */

@@ -223,6 +223,8 @@ struct nfix {
 	__u32 counter; /* the verdict counter */
 	int list; /* the list with a hit, or NOLIST */
 	__u32 notes; /* NB() of the notes */
+	__u32 more_hits; /* 1 << l for each other list l with a hit (requests pipelined) */
+	const char *decider; /* the name whose entry decided, when not pl.name (pipelined) */
 };
 
 static size_t dns_payload(__u8 *buf, size_t cap, const char *name, __u16 qtype, bool edns)
@@ -395,16 +397,42 @@ static size_t c_http_literal(__u8 *buf, size_t cap, const struct pspec *f)
 /*
  * HTTP/1.1 pipelining, as pre NAME post (struct pspec): an unlisted host's request, then one
  * for the name; the same with bare LF line ends (HTTP/1.0 clients may send them); the name's
- * request first, then an unlisted one; a POST whose 33-byte body reads as a request for the
- * name (a body is not read).
+ * request first, then an unlisted one; behind a request without a host; behind an allowed
+ * host's; a POST whose 33-byte body reads as a request for the name (a body is not read).
  */
 #define HTTP_END "\r\n\r\n"
 #define HTTP_REQ_PRE "GET / HTTP/1.1\r\nHost: "
 #define HTTP_PIPE_PRE "GET / HTTP/1.1\r\nHost: www.example.com\r\nAccept: */*\r\n\r\n" HTTP_REQ_PRE
 #define HTTP_PIPE_LF_PRE "GET / HTTP/1.0\nHost: a.example.org\n\nHEAD /x HTTP/1.0\nHost: "
 #define HTTP_PIPE_POST "\r\n\r\nGET /x HTTP/1.1\r\nHost: www.example.com\r\n\r\n"
+#define HTTP_NOHOST_PRE "GET / HTTP/1.0\r\nAccept: */*\r\n\r\n" HTTP_REQ_PRE
+#define HTTP_ALLOW_PRE "GET / HTTP/1.1\r\nHost: safe.example-adult.com\r\n\r\n" HTTP_REQ_PRE
 #define HTTP_BODY_PRE \
 	"POST / HTTP/1.1\r\nHost: www.example.com\r\nContent-Length: 33\r\n\r\nx" HTTP_REQ_PRE
+
+/* n - 1 unlisted hosts' requests pipelined, then one for the name */
+static size_t http_nth(__u8 *buf, size_t cap, const struct pspec *f, int n)
+{
+	size_t len = 0;
+	int i;
+
+	for (i = 1; i < n; i++)
+		len += (size_t)snprintf((char *)buf + len, cap - len,
+					"GET /%d HTTP/1.1\r\nHost: www.example.com\r\n\r\n", i);
+	return len +
+	       (size_t)snprintf((char *)buf + len, cap - len, HTTP_REQ_PRE "%s" HTTP_END, f->name);
+}
+
+/* the last request the guard judges in a segment (HTTP_REQS_MAX), and one more */
+static size_t c_http_16th(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	return http_nth(buf, cap, f, 16);
+}
+
+static size_t c_http_17th(__u8 *buf, size_t cap, const struct pspec *f)
+{
+	return http_nth(buf, cap, f, 17);
+}
 
 static size_t c_tls_appdata(__u8 *buf, size_t cap, const struct pspec *f)
 {
@@ -568,19 +596,37 @@ static const struct nfix fixtures[] = {
 	{ "http host cut by the frame", { .l4 = TCP, .dport = 80 },
 	  { .kind = P_HTTP, .name = "www.evil.test", .cut = 48 },
 	  PASS_N(PASS_NAME_TRUNCATED, 0) },
-	/* a request pipelined behind the first is not read: unexamined, whatever it names */
+	/* requests pipelined in one segment: each judged, up to 16 */
 	{ "http pipelined, the 2nd blocked", { .l4 = TCP, .dport = 80 },
 	  { .kind = P_HTTP, .name = "www.evil.test", .pre = HTTP_PIPE_PRE, .post = HTTP_END },
-	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
+	  GC_RESET_HTTP, L_MALWARE, 0 },
 	{ "http pipelined, bare LF lines", { .fam = 6, .l4 = TCP, .dport = 80 },
 	  { .kind = P_HTTP, .name = "Evil.Test", .pre = HTTP_PIPE_LF_PRE, .post = "\n\n" },
-	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
+	  GC_RESET_HTTP, L_MALWARE, 0 },
 	{ "http pipelined, the 2nd unlisted", { .l4 = TCP, .dport = 80 },
 	  { .kind = P_HTTP, .name = "www.example.org", .pre = HTTP_PIPE_PRE, .post = HTTP_END },
-	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
+	  NOMATCH },
 	{ "http pipelined behind a blocked host", { .l4 = TCP, .dport = 80 },
 	  { .kind = P_HTTP, .name = "www.evil.test", .pre = HTTP_REQ_PRE, .post = HTTP_PIPE_POST },
 	  GC_RESET_HTTP, L_MALWARE, 0 },
+	{ "http pipelined behind a request without a host", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "www.evil.test", .pre = HTTP_NOHOST_PRE, .post = HTTP_END },
+	  GC_RESET_HTTP, L_MALWARE, NB(HTTP_NO_HOST) },
+	{ "http pipelined behind an allowed host", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "evil.test", .pre = HTTP_ALLOW_PRE, .post = HTTP_END },
+	  GC_RESET_HTTP, L_MALWARE, 0, 1u << L_ALLOW },
+	{ "http pipelined, allowed then unlisted", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "a.example.org", .pre = HTTP_ALLOW_PRE, .post = HTTP_END },
+	  GC_PASS_DOMAIN_ALLOW, L_ALLOW, 0, 0, "safe.example-adult.com" },
+	{ "http pipelined, allowed then a host cut", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "a.example.org", .pre = HTTP_ALLOW_PRE, .post = "" },
+	  PASS_N(PASS_NAME_TRUNCATED, 0), 1u << L_ALLOW },
+	{ "http pipelined, the 16th blocked", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "evil.test", .custom = c_http_16th }, GC_RESET_HTTP, L_MALWARE,
+	  0 },
+	{ "http pipelined, the 17th: not read", { .l4 = TCP, .dport = 80 },
+	  { .kind = P_HTTP, .name = "evil.test", .custom = c_http_17th },
+	  PASS_N(PASS_HTTP_UNSUPPORTED, 0) },
 	{ "http with a body: not looked past", { .l4 = TCP, .dport = 80 },
 	  { .kind = P_HTTP, .name = "www.evil.test", .pre = HTTP_BODY_PRE, .post = HTTP_END },
 	  NOMATCH },
@@ -663,7 +709,7 @@ static int expected_retval(enum hook hook, __u32 counter)
 }
 
 static void check_deltas(const char *what, const struct snapshot *a, const struct snapshot *b,
-			 __u32 counter, __u32 notes, int list, size_t len)
+			 __u32 counter, __u32 notes, int list, __u32 more_hits, size_t len)
 {
 	__u32 i;
 
@@ -677,10 +723,10 @@ static void check_deltas(const char *what, const struct snapshot *a, const struc
 				 (unsigned long long)db, want, want ? len : 0);
 	}
 	for (i = 0; i < N_LISTS; i++) {
-		bool want = list >= 0 && i == (__u32)list;
+		int want = (list >= 0 && i == (__u32)list) + ((more_hits >> i) & 1);
 		__u64 dp = b->hits[i].packets - a->hits[i].packets;
 
-		if (dp != (want ? 1 : 0))
+		if (dp != (__u64)want)
 			fail_msg("%s: list %u hits moved by %llu, expected %d", what, i,
 				 (unsigned long long)dp, want);
 	}
@@ -862,7 +908,7 @@ static void run_fixture_on(struct nstate *s, struct guard *skel, const struct gu
 		fail_msg("%s: returned %d, expected %d (counter %s, trace says %s)", what, o.ret,
 			 expected_retval(hook, f->counter), counter_name(f->counter),
 			 counter_name(t.counter));
-	check_deltas(what, &a, &b, f->counter, f->notes, f->list, p.len);
+	check_deltas(what, &a, &b, f->counter, f->notes, f->list, f->more_hits, p.len);
 	if (t.counter != f->counter)
 		fail_msg("%s: trace counter %s", what, counter_name(t.counter));
 	if (f->counter != GC_DROP_IP_DST && t.source != source_of(f))
@@ -874,7 +920,9 @@ static void run_fixture_on(struct nstate *s, struct guard *skel, const struct gu
 		char name[NAME_MAX_LEN + 2];
 
 		snprintf(name, sizeof(name), "%s",
-			 f->pl.custom == c_http_abs ? "x.ads.example.net" : f->pl.name);
+			 f->decider		    ? f->decider :
+			 f->pl.custom == c_http_abs ? "x.ads.example.net" :
+						      f->pl.name);
 		assert_int_equal(domtable_lookup(&pol->dom, name, &m), 0);
 		if (!(t.flags & TRACE_F_DOMAIN) || t.leaf_id != m.leaf || m.leaf == 0)
 			fail_msg("%s: trace leaf %u flags %#x, host leaf %u", what, t.leaf_id,
@@ -1061,7 +1109,7 @@ static void test_dns_answers(void **state)
 			snap(s, s->skel2, &a);
 			run(s->skel2, (enum hook)hook, p.buf, p.len, &o);
 			snap(s, s->skel2, &b);
-			check_deltas(what, &a, &b, c->counter, c->vlan ? NB(VLAN) : 0, L_MALWARE,
+			check_deltas(what, &a, &b, c->counter, c->vlan ? NB(VLAN) : 0, L_MALWARE, 0,
 				     p.len);
 			if (o.ret != expected_retval((enum hook)hook, c->counter))
 				fail_msg("%s: returned %d", what, o.ret);
@@ -1165,7 +1213,7 @@ static void test_tcp_resets(void **state)
 				snap(s, s->skel2, &a);
 				run(s->skel2, (enum hook)hook, p.buf, p.len, &o);
 				snap(s, s->skel2, &b);
-				check_deltas(what, &a, &b, counter, 0, L_MALWARE, p.len);
+				check_deltas(what, &a, &b, counter, 0, L_MALWARE, 0, p.len);
 				if (o.ret != expected_retval((enum hook)hook, counter))
 					fail_msg("%s: returned %d", what, o.ret);
 				if (action == TCP_ACT_DROP)
@@ -1242,7 +1290,7 @@ static void send_stream(struct nstate *s, struct guard *skel, const char *what, 
 			fail_msg("%s: bytes %zu..%zu counted %s, expected %s", what, from, to,
 				 counter_name(t.counter), counter_name(counter));
 	}
-	check_deltas(what, &a, &b, counter, notes, list, p.len);
+	check_deltas(what, &a, &b, counter, notes, list, 0, p.len);
 	if (o.ret != expected_retval(HOOK_XDP, counter))
 		fail_msg("%s: returned %d", what, o.ret);
 	if (counter == GC_RESET_SNI || counter == GC_RESET_DNS_TCP ||
@@ -1852,7 +1900,7 @@ static void run_one_name(struct nstate *s, const char *name, enum payload_kind k
 	snap(s, s->skel2, &a);
 	run(s->skel2, HOOK_XDP, p.buf, p.len, &o);
 	snap(s, s->skel2, &b);
-	check_deltas(name, &a, &b, counter, 0, counter == GC_PASS_NOMATCH ? NOLIST : L_MALWARE,
+	check_deltas(name, &a, &b, counter, 0, counter == GC_PASS_NOMATCH ? NOLIST : L_MALWARE, 0,
 		     p.len);
 }
 

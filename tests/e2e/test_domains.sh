@@ -13,8 +13,9 @@
 #     so does a blocked query pipelined after an allowed one in one TCP segment, or sent after
 #     its length prefix in a segment of its own (tests/tools/dns_tcp_client.py).
 #   - HTTP/1.1 requests pipelined in one segment (tests/tools/http_pipeline_client.py): a
-#     blocked first one is reset; two allowed ones are both answered, the second counted
-#     unexamined (pass_http_unsupported).
+#     blocked one is reset, first or behind an allowed one; two allowed ones are both answered;
+#     a 17th request, past the 16 judged in a segment, is counted unexamined
+#     (pass_http_unsupported) and answered.
 #   - curl and openssl s_client: a blocked SNI fails at once with a reset (curl exit 35, under
 #     1 s), v4 and v6; an allowed one completes. The same with the server announcing an MSS of
 #     100, so that the client's real ClientHello spans several segments, and with s_client
@@ -428,17 +429,23 @@ names_mode() {
 	assert_deltas "$m: counters: 2 DNS/TCP resets, 2 streams followed past a prefix" "$s0" \
 		"$s1" reset_dns_tcp=2 note_dns_tcp_followed=2
 
-	# HTTP/1.1 requests pipelined in one segment: the first is judged (blocked: reset); one
-	# behind it is not read, and counted (pass_http_unsupported; reset with unexamined = block)
+	# HTTP/1.1 requests pipelined in one segment: each is judged, up to 16 (a 17th is counted,
+	# pass_http_unsupported; reset with unexamined = block)
 	s0=$(snap)
 	pipe_http "$m: HTTP, 2 requests in one segment, the 1st blocked: reset" reset \
 		203.0.113.20 8081 "pipe-$t.blocked.test" "pipe-$t.allowed.test"
+	pipe_http "$m: HTTP, 2 requests in one segment, the 2nd blocked: reset" reset \
+		203.0.113.20 8081 "pipe0-$t.allowed.test" "pipe-$t.blocked.test"
 	pipe_http "$m: HTTP, 2 allowed requests in one segment: both answered" "responses 2" \
 		2001:db8:3::20 8081 "pipe1-$t.allowed.test" "pipe2-$t.ok.blocked.test"
+	hosts=()
+	for i in $(seq 16); do hosts+=("p$i-$t.allowed.test"); done
+	pipe_http "$m: HTTP, 17 requests in one segment, the 17th blocked: not read" \
+		"responses 17" 203.0.113.20 8081 "${hosts[@]}" "pipe17-$t.blocked.test"
 	sleep 0.2
 	s1=$(snap)
-	assert_deltas "$m: counters: 1 HTTP reset, 1 pipelined request unexamined" "$s0" "$s1" \
-		reset_http=1 pass_http_unsupported=1
+	assert_deltas "$m: counters: 2 HTTP resets, 1 pipelined request unexamined" "$s0" "$s1" \
+		reset_http=2 pass_http_unsupported=1
 
 	# The client's ClientHello over several segments.
 	if low_mss on; then

@@ -96,6 +96,8 @@ put("fuzz_http", "post_host_late",
 put("fuzz_http", "pipelined",
     b"GET / HTTP/1.1\r\nHost: a.example\r\nAccept: */*\r\n\r\n"
     b"HEAD /x HTTP/1.1\r\nHost: b.example\n\nGET / HTTP/1.1\r\n")
+put("fuzz_http", "pipelined_no_host",
+    b"GET / HTTP/1.0\r\nAccept: */*\r\n\r\nGET / HTTP/1.1\r\nHost: b.example\r\n\r\n")
 
 put("fuzz_domain", "lookup", b"\0www.Ads.Example.COM.")
 put("fuzz_domain", "table", b"\x01" + b"\x10 example.com\n\x12 ok.example.com\n"

@@ -241,6 +241,8 @@ static void test_pipelined(void **state)
 		if (next != (found ? at : 0))
 			fail_msg("%s: next request at %u, expected %zu", desc, next,
 				 found ? at : 0);
+		/* from the request's start (a first request without a host): the same */
+		assert_int_equal(http_next(req, req + len, NULL), next);
 		if (!next)
 			continue;
 		assert_int_equal(http_host(req + next, req + len, &h2), 0);
@@ -254,6 +256,25 @@ static void test_pipelined(void **state)
 					 http_next(req, req + cut, &h), want);
 		}
 	}
+}
+
+/* A request without a host (HTTP/1.0), then one pipelined behind it: found from the start. */
+static void test_pipelined_no_host(void **state)
+{
+	static const char first[] = "GET / HTTP/1.0\r\nAccept: */*\r\nX-A: b\r\n\r\n";
+	char req[200];
+	struct http_host h;
+	size_t len;
+
+	(void)state;
+	len = (size_t)snprintf(req, sizeof(req), "%sGET / HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			       first);
+	assert_int_equal(http_host(req, req + len, &h), HTTP_NO_HOST);
+	assert_int_equal(http_next(req, req + len, NULL), strlen(first));
+	assert_int_equal(http_host(req + strlen(first), req + len, &h), 0);
+	assert_int_equal(h.len, strlen("b.example"));
+	/* no empty line: the header block does not end in the bytes */
+	assert_int_equal(http_next(req, req + strlen(first) - 2, NULL), 0);
 }
 
 /* Limits: a host of 254 (with a trailing dot) is read, 255 is too long; the scan window. */
@@ -469,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_pipelined),
+		cmocka_unit_test(test_pipelined_no_host),
 		cmocka_unit_test(test_host_stops),
 		cmocka_unit_test(test_mutations_against_ref),
 	};
