@@ -230,6 +230,6 @@ ABI_ASSERT_SIZE(struct name_scratch, 472 + 40 + 16 + SAVE_BUF_LEN + 16 + 40 + FL
 #define FLOW_TLS_TIMEOUT_NS (10ull * 1000000000ull) /* a split ClientHello completes by then */
 #define FLOW_DNS_DEFAULT 4096 /* DNS-over-TCP streams followed at once (dns_flows max_entries) */
 #define FLOW_DNS_TIMEOUT_NS (10ull * 1000000000ull) /* a cut DNS message completes by then */
-#define DNS_TCP_MSGS_MAX 4 /* messages judged in one TCP segment (more: unexamined) */
+#define DNS_TCP_MSGS_MAX 16 /* messages judged in one TCP segment (more: unexamined) */
 
 #endif

@@ -1571,14 +1571,14 @@ static void test_dns_tcp_stream(void **state)
 		for (i = 0; i < DNS_TCP_MSGS_MAX; i++)
 			add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
 		add_dns_msg(b, &n, sizeof(b), "evil.test", false);
-		send_stream(s, s->skel, "5 messages", fam, port + 10, 53, b, 0, n,
+		send_stream(s, s->skel, "one message more than judged", fam, port + 10, 53, b, 0, n,
 			    GC_PASS_DNS_MALFORMED, 0, NOLIST);
 		n = 0;
 		for (i = 0; i < DNS_TCP_MSGS_MAX - 1; i++)
 			add_dns_msg(b, &n, sizeof(b), "a.example.org", false);
 		add_dns_msg(b, &n, sizeof(b), "evil.test", false);
-		send_stream(s, s->skel, "4 messages, blocked 4th", fam, port + 11, 53, b, 0, n,
-			    GC_RESET_DNS_TCP, 0, L_MALWARE);
+		send_stream(s, s->skel, "the last message judged blocked", fam, port + 11, 53, b, 0,
+			    n, GC_RESET_DNS_TCP, 0, L_MALWARE);
 	}
 
 	/* drop: the dropped segment comes back (retransmitted) and is dropped again */
@@ -1997,8 +1997,8 @@ static void dns_tcp_unexamined(struct nstate *s, __u32 counter)
 	n = 0;
 	for (i = 0; i < DNS_TCP_MSGS_MAX + 1; i++)
 		add_dns_msg(b, &n, sizeof(b), "www.example.com", false);
-	send_stream(s, s->skel2, "block unexamined: 5 messages", 4, 44002, 53, b, 0, n, counter, 0,
-		    NOLIST);
+	send_stream(s, s->skel2, "block unexamined: one message more than judged", 4, 44002, 53, b,
+		    0, n, counter, 0, NOLIST);
 }
 
 static void unexamined_run(struct nstate *s, int tcp_action)
