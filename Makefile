@@ -107,7 +107,12 @@ $(BUILD)/bpf $(BUILD)/skel $(BUILD)/user $(BUILD)/fuzz/user \
 $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/fuzz:
 	$(Q)mkdir -p $@
 
-tests: $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS)
+tests: $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(BUILD)/verifier-heat
+
+# A developer's tool: where the verifier spends its work (user/vheat.h)
+$(BUILD)/verifier-heat: tools/verifier-heat.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 test: deps all tests
 	$(Q)tests/run.sh
