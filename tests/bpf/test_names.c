@@ -1354,6 +1354,23 @@ static void split_records(struct nstate *s)
 		     GC_RESET_SNI, 0, L_MALWARE);
 }
 
+/* Every record of tls_flows past its time (expires 1), its flow's slot still live. */
+static void age_tls_flows(struct nstate *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.tls_flows);
+	struct flow_key k, next;
+	struct flow_tls f;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, &f), 0);
+		f.expires = 1;
+		assert_int_equal(bpf_map_update_elem(fd, &k, &f, BPF_EXIST), 0);
+	}
+}
+
 static void test_split_hello(void **state)
 {
 	struct nstate *s = *state;
@@ -1377,6 +1394,15 @@ static void test_split_hello(void **state)
 			     NB(TLS_SPLIT), NOLIST);
 		send_segment(s, "2 segments, 2nd", fam, port, hb, 1000, len, GC_RESET_SNI, 0,
 			     L_MALWARE);
+		/* decided: its record is stale, the 2nd again is no hello's part */
+		send_segment(s, "2 segments, 2nd again", fam, port, hb, 1000, len, GC_PASS_NOMATCH,
+			     0, NOLIST);
+		/* a record past its time is not resumed (its slot kept live by another flow) */
+		send_segment(s, "stale, 1st", fam, port + 8, hb, 0, 1000, GC_PASS_TLS_PENDING,
+			     NB(TLS_SPLIT), NOLIST);
+		age_tls_flows(s);
+		send_segment(s, "stale, 2nd", fam, port + 8, hb, 1000, len, GC_PASS_NOMATCH, 0,
+			     NOLIST);
 		/* the SNI straddling the boundary */
 		send_segment(s, "straddling, 1st", fam, port + 1, hb, 0, sni + 5,
 			     GC_PASS_TLS_PENDING, NB(TLS_SPLIT), NOLIST);
