@@ -66,13 +66,13 @@
 	  "an SNI or Host name that is empty or has an empty label")                               \
 	X(PASS_DNS_MALFORMED, "pass_dns_malformed",                                                \
 	  "a DNS query the guard cannot read: header cut, QDCOUNT not 1, a "                       \
-	  "compression pointer or reserved label type in the question, over 4 in a TCP segment")   \
+	  "compression pointer or reserved label type in the question, over 16 in a TCP segment")  \
 	X(PASS_TLS_MALFORMED, "pass_tls_malformed", "a TLS ClientHello whose lengths do not nest") \
 	X(PASS_TLS_UNSUPPORTED, "pass_tls_unsupported",                                            \
 	  "a TLS ClientHello the guard does not follow: more than 64 fields and TLS record "       \
 	  "headers before the SNI, a name cut by more than 8 records, or a segment over 16 KB")    \
 	X(PASS_HTTP_UNSUPPORTED, "pass_http_unsupported",                                          \
-	  "an HTTP request the guard does not read: pipelined behind another in one segment")      \
+	  "an HTTP request the guard does not read: the 17th or a later one in one segment")       \
 	X(PASS_TLS_PENDING, "pass_tls_pending",                                                    \
 	  "a segment of a split TLS ClientHello that does not complete the SNI yet")               \
 	X(PASS_TLS_UNORDERED, "pass_tls_unordered",                                                \
