@@ -97,7 +97,7 @@ ABI_ASSERT_SIZE(struct flow_key, 40);
 struct flow_tls {
 	__u32 next_seq; /* the sequence number the next in-order segment starts with */
 	__u32 pad;
-	__u64 expires; /* bpf_ktime_get_coarse_ns() after which it is stale (0: decided) */
+	__u64 expires; /* bpf_ktime_get_coarse_ns() after which the record is stale */
 	struct tls_walk w;
 	__u8 name[FLOW_NAME_LEN]; /* the SNI bytes seen in earlier segments (w.name_have) */
 };

@@ -1394,7 +1394,7 @@ static void test_split_hello(void **state)
 			     NB(TLS_SPLIT), NOLIST);
 		send_segment(s, "2 segments, 2nd", fam, port, hb, 1000, len, GC_RESET_SNI, 0,
 			     L_MALWARE);
-		/* decided: its record is stale, the 2nd again is no hello's part */
+		/* decided: its record is gone, the 2nd again is no hello's part */
 		send_segment(s, "2 segments, 2nd again", fam, port, hb, 1000, len, GC_PASS_NOMATCH,
 			     0, NOLIST);
 		/* a record past its time is not resumed (its slot kept live by another flow) */
