@@ -364,6 +364,7 @@ fi
 assert_true "bench: the output is one JSON object" jq -e 'type == "object"' <<<"$json"
 for name in minimal v4-nomatch v6-nomatch v4-prefix-hit v4-prefix-hit-short v6-prefix-hit \
 	lpm-v4-nomatch dns-miss dns-miss-restore dns-miss-fresh dns-hit sni-miss sni-hit sni-split \
+	sni-split-pair \
 	sni-split-first http-host-miss http-host-hit dns-hit-drop sni-hit-drop http-host-hit-drop \
 	v4-nomatch-group1 v6-nomatch-group1 dns-miss-group1 v4-nomatch-groups v6-nomatch-groups \
 	v4-prefix-hit-groups dns-miss-groups; do
@@ -385,18 +386,19 @@ assert_true "bench: repeat cases timed by the clock, at or above the kernel's wh
 		.kernel_ns > 0 and .ns_per_pkt >= .kernel_ns - 0.05 and
 		.ns_per_pkt < .kernel_ns * 1.5 + 5)' <<<"$json"
 assert_true "bench: IP hits drop, name hits are answered (tx), misses pass" \
-	jq -e 'all(.cases[]; .verdict == (if (.name | test("^(dns|sni|http)-.*(hit|split)$")) then
+	jq -e 'all(.cases[]; .verdict == (if (.name | test("^(dns|sni|http)-.*(hit|split|pair)$")) then
 		"tx" elif (.name | test("hit")) then "drop" else "pass" end))' <<<"$json"
 assert_true "bench: each name case landed in its counter" \
 	jq -e '[.cases[] | {(.name): .counter}] | add | .["dns-miss"] == "pass_nomatch" and
 		.["dns-hit"] == "answer_dns_nxdomain" and .["sni-hit"] == "reset_sni" and
-		.["sni-split"] == "reset_sni" and .["http-host-hit"] == "reset_http" and
+		.["sni-split"] == "reset_sni" and .["sni-split-pair"] == "reset_sni" and
+		.["http-host-hit"] == "reset_http" and
 		.["sni-miss"] == "pass_nomatch" and .["http-host-miss"] == "pass_nomatch" and
 		.["dns-hit-drop"] == "drop_dns" and .["sni-hit-drop"] == "drop_sni" and
 		.["http-host-hit-drop"] == "drop_http"' <<<"$json"
 assert_true "bench: rewriting cases are measured through the restore harness (sni-split fresh)" \
 	jq -e '(.cases | map(select(.verdict == "tx")) |
-		all(.method == (if .name == "sni-split" then "fresh" else "restore" end))) and
+		all(.method == (if (.name | test("^sni-split")) then "fresh" else "restore" end))) and
 		.params.fresh_calls > 0 and .params.fresh_overhead_ns >= 0 and
 		.params.restore_overhead_ns > 0' <<<"$json"
 # restore and fresh subtract their own cost measured with each case's frame (the minimal
