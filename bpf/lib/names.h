@@ -377,18 +377,17 @@ static __always_inline int names_pass(struct pkt_ctx *pc, const struct name_pkt 
 {
 	if (counter == GC_PASS_NOMATCH)
 		return -1;
-	if (names_unexamined(counter)) {
-		pc->leaf_id = 0;
-		pc->list_id = 0;
-		pc->trace_flags = 0;
-		pc->match_label = 0;
-	}
-	if (cfg_block_unexamined && names_unexamined(counter)) {
-		if (k->l4_proto == PARSE_IPPROTO_TCP)
-			return names_tcp_block(pc, k, GC_DROP_UNEXAMINED, GC_RESET_UNEXAMINED);
-		return guard_drop(pc, GC_DROP_UNEXAMINED);
-	}
-	return guard_pass(pc, counter);
+	if (!names_unexamined(counter))
+		return guard_pass(pc, counter);
+	pc->leaf_id = 0;
+	pc->list_id = 0;
+	pc->trace_flags = 0;
+	pc->match_label = 0;
+	if (!cfg_block_unexamined)
+		return guard_pass(pc, counter);
+	if (k->l4_proto == PARSE_IPPROTO_TCP)
+		return names_tcp_block(pc, k, GC_DROP_UNEXAMINED, GC_RESET_UNEXAMINED);
+	return guard_drop(pc, GC_DROP_UNEXAMINED);
 }
 
 /* Text name (SNI, Host) of len bytes now in nb->b[1..]: dots, case, lookup, judged. */
